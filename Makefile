@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# span: multi-hypervisor virtual machines on KVM, observed with eBPF.
+#
+#   make run          set up, build the lab kernel, boot it, run the demo
+#   make check        set up, host tests + lab tests, one summary line
+#   make check-host   host tests only (no kernel build)
+#   make check-lab    lab tests only
+#   make kernel       the lab kernel + KVM selftests (cached, see kvm-patches/)
+#   make lab-shell    an interactive shell in the lab
+#   make              the user-space programs (into $(O)/)
+#
+# O=dir builds elsewhere (default out/), V=1 shows commands, WERROR=0 makes
+# warnings warnings again.
+
+O ?= out
+V ?= 0
+WERROR ?= 1
+export O V
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
+# CO-RE: the types come from a BTF; the running kernel's by default (every
+# object still relocates against whichever kernel loads it).
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
+	-Wstrict-prototypes
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(CFLAGS) -Iinclude -I$(O)/bpf -Ibpf \
+	-D_GNU_SOURCE
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+BPF_LIBS := -lbpf -lelf -lz
+
+LIB_SRCS := lib/util.c
+HOST_TEST_SRCS := $(wildcard tests/host/test_*.c)
+
+# Programs that go into the lab (and onto a real KVM host).
+BPF_APPS := kvmexits
+LAB_PROGS := kvmloop
+PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
+
+.PHONY: all setup setup-host kernel run check check-host check-lab \
+	lab-shell clean help
+.DEFAULT_GOAL := all
+# Keep generated objects and skeletons between runs.
+.SECONDARY:
+
+all: $(PROGS)
+
+help:
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---- dependencies ------------------------------------------------------------
+setup:
+	$(Q)scripts/setup-deps.sh all
+setup-host:
+	$(Q)scripts/setup-deps.sh host
+
+# ---- user space ----------------------------------------------------------------
+$(O)/lib/libspan.a: $(patsubst %.c,$(O)/obj/%.o,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D) && $(AR) rcs $@ $^
+
+$(O)/obj/%.o: %.c $(wildcard include/span/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/bin/kvmloop: tests/lab/kvmloop.c $(O)/lib/libspan.a
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $^ -o $@
+
+# ---- BPF: vmlinux.h, objects, skeletons, apps ----------------------------------
+$(O)/bpf/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)[ -r $(VMLINUX_BTF) ] || { echo "no BTF at $(VMLINUX_BTF): set VMLINUX_BTF=" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h $(O)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARNINGS) \
+		-I$(O)/bpf -Ibpf -Iinclude -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(addprefix $(O)/bin/,$(BPF_APPS)): $(O)/bin/%: bpf/%.c bpf/%.h $(O)/bpf/%.skel.h $(O)/lib/libspan.a
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(filter %.c %.a,$^) $(BPF_LIBS) -o $@
+
+# ---- host tests: unit tests under ASan+UBSan, CLI contract -----------------------
+$(O)/tests/host/unit: tests/host/harness.c $(HOST_TEST_SRCS) $(LIB_SRCS) \
+		tests/host/harness.h $(wildcard include/span/*.h)
+	$(call msg,CCLD,$@ [asan+ubsan])
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host \
+		$(filter %.c,$^) -o $@
+
+check-host: setup-host
+	$(Q)scripts/check.sh host
+
+# ---- the lab ---------------------------------------------------------------------
+kernel: setup
+	$(Q)scripts/kernel-build.sh $(O)/kernel
+
+# The lab's copy of the programs: the same binaries, gathered in one place.
+$(O)/lab-bin/.stamp: $(PROGS)
+	$(Q)mkdir -p $(@D) && cp $^ $(@D)/ && touch $@
+
+lab-deps: kernel $(O)/lab-bin/.stamp
+.PHONY: lab-deps
+
+check-lab: setup
+	$(Q)scripts/check.sh lab
+
+lab-shell: lab-deps
+	$(Q)scripts/lab-run.sh --shell
+
+run: setup
+	$(Q)$(MAKE) --no-print-directory lab-deps
+	$(Q)scripts/lab-run.sh --name demo tests/lab/demo.list
+
+check: setup
+	$(Q)scripts/check.sh host lab
+
+clean:
+	rm -rf $(O)

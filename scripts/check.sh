@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run test stages and end with one summary line, "N passed, N failed"
+# (skips counted apart).  Every stage writes STATUS<TAB>NAME<TAB>DETAIL lines
+# to $O/results/STAGE.results; a stage that cannot even build records that as
+# a failure, so nothing is lost from the count.
+#
+# Usage: scripts/check.sh STAGE...   (STAGE: host, lab)
+
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
+cd "$top"
+O=${O:-out}
+results=$O/results
+mkdir -p "$results"
+
+make_q() { make --no-print-directory "$@"; }
+
+stage_host() {
+	local r=$results/host.results rc
+	: >"$r"
+	if ! make_q all "$O/tests/host/unit"; then
+		printf 'FAIL\thost:build\tmake all %s failed\n' "$O/tests/host/unit" >>"$r"
+		return
+	fi
+	info "host: unit tests (ASan+UBSan)"
+	ASAN_OPTIONS=exitcode=86 UBSAN_OPTIONS=print_stacktrace=1 \
+		"$O/tests/host/unit" --results "$r"
+	rc=$?
+	# A sanitizer abort ends the run mid-test: that test has no line yet.
+	if [ $rc != 0 ] && ! grep -q '^FAIL' "$r"; then
+		printf 'FAIL\thost:unit\trunner died with status %s (sanitizer report above)\n' $rc >>"$r"
+	fi
+	info "host: command-line contract"
+	tests/host/test_cli.sh "$O/bin" "$r"
+}
+
+stage_lab() {
+	local r=$results/lab.results
+	: >"$r"
+	if ! make_q lab-deps; then
+		printf 'FAIL\tlab:build\tkernel or lab programs failed to build\n' >>"$r"
+		return
+	fi
+	scripts/lab-run.sh --results "$O/lab" --name smoke tests/lab/smoke.list
+	cp "$O/lab/smoke.results" "$r" 2>/dev/null ||
+		printf 'FAIL\tlab:run\tno results from the lab\n' >>"$r"
+}
+
+[ $# -gt 0 ] || die "usage: check.sh STAGE... (host, lab)"
+for s in "$@"; do
+	rm -f "$results/$s.results"
+	case $s in
+	host) stage_host ;;
+	lab) stage_lab ;;
+	*) die "unknown stage $s" ;;
+	esac
+done
+
+files=()
+for s in "$@"; do files+=("$results/$s.results"); done
+pass=$(cat "${files[@]}" | grep -c '^PASS')
+fail=$(cat "${files[@]}" | grep -c '^FAIL')
+skip=$(cat "${files[@]}" | grep -c '^SKIP')
+if [ "$fail" -gt 0 ]; then
+	echo
+	echo "failures:"
+	cat "${files[@]}" | grep '^FAIL' | cut -f2- | sed 's/\t/: /; s/^/  /'
+fi
+echo
+echo "$pass passed, $fail failed ($skip skipped)"
+[ "$fail" = 0 ]

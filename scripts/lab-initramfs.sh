@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Assemble the lab's initramfs: busybox, bash (the selftests want it), the
+# project's lab binaries with their shared libraries, the lab test scripts,
+# the stock KVM selftests that LIST names, and LIST itself as
+# /span/tests.list, read by tests/lab/init.
+#
+# Usage: scripts/lab-initramfs.sh OUT.cpio.gz KERNEL_DIR BIN_DIR LIST
+
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
+
+out=${1:?usage: lab-initramfs.sh OUT KERNEL_DIR BIN_DIR LIST}
+kdir=${2:?}
+bindir=${3:?}
+list=${4:?}
+[ -f "$list" ] || die "no test list $list"
+
+root=$out.d
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,span/bin,span/tests,span/selftests}
+
+# Copy a binary, and every shared library it loads, to the same paths.
+copy_with_libs() {
+	local bin=$1 dest=$2 lib
+	mkdir -p "$(dirname "$root$dest")"
+	cp -L "$bin" "$root$dest"
+	ldd "$bin" 2>/dev/null | grep -oE '/[^ ]+' | while read -r lib; do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+cp /bin/busybox "$root/bin/busybox"
+for applet in $("$root/bin/busybox" --list-full); do
+	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+copy_with_libs /bin/bash /bin/bash
+
+install -m 0755 "$top/tests/lab/init" "$root/init"
+for f in "$bindir"/*; do
+	[ -x "$f" ] && [ -f "$f" ] && copy_with_libs "$f" "/span/bin/$(basename "$f")"
+done
+for f in "$top"/tests/lab/selftest "$top"/tests/lab/*.sh; do
+	install -m 0755 "$f" "$root/span/tests/$(basename "$f")"
+done
+
+# The list, without comments; and every selftest it runs.
+sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list" >"$root/span/tests.list"
+grep -oE '(^|[[:space:]])selftest( -s)? [^ ]+' "$root/span/tests.list" |
+	awk '{print $NF}' | sort -u | while read -r t; do
+	[ -x "$kdir/selftests/$t" ] || die "$list: no selftest $t in $kdir/selftests"
+	mkdir -p "$root/span/selftests/$(dirname "$t")"
+	cp "$kdir/selftests/$t" "$root/span/selftests/$t"
+done
+
+echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+echo "root:x:0:" >"$root/etc/group"
+
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp"
+mv "$out.tmp" "$out"
+info "lab: initramfs $(du -h "$out" | cut -f1) with $(wc -l <"$root/span/tests.list") tests"

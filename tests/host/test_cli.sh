@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Command-line contract of span's programs, on the host: a bad argument gets
+# a one-line message on stderr and exit status 2; --help/-h succeed and end
+# with EXAMPLES.  These run before any BPF or KVM is touched, so they need
+# neither.
+#
+# Usage: test_cli.sh BIN_DIR RESULTS_FILE
+
+bin=${1:?usage: test_cli.sh BIN_DIR RESULTS}
+results=${2:?}
+failed=0
+
+record() { printf '%s\thost:cli:%s\t%s\n' "$1" "$2" "$3" >>"$results"; [ "$1" = PASS ] || failed=1; }
+
+# bad_arg NAME CMD...: exit status 2 and exactly one line on stderr.
+bad_arg() {
+	local name=$1; shift
+	local err rc lines
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	lines=$(printf '%s\n' "$err" | grep -c .)
+	if [ $rc = 2 ] && [ "$lines" = 1 ]; then
+		record PASS "$name" ""
+	else
+		record FAIL "$name" "'$*': exit $rc, $lines stderr lines: $err"
+	fi
+}
+
+# help NAME CMD...: exit 0, EXAMPLES block present.
+help() {
+	local name=$1; shift
+	local out rc
+	out=$("$@" 2>&1); rc=$?
+	if [ $rc = 0 ] && printf '%s\n' "$out" | grep -q '^EXAMPLES:'; then
+		record PASS "$name" ""
+	else
+		record FAIL "$name" "'$*': exit $rc, no EXAMPLES block"
+	fi
+}
+
+bad_arg kvmloop_n_zero "$bin/kvmloop" -n 0
+bad_arg kvmloop_n_junk "$bin/kvmloop" -n 12abc
+bad_arg kvmloop_n_huge "$bin/kvmloop" -n 99999999999
+bad_arg kvmloop_unknown_opt "$bin/kvmloop" -x
+bad_arg kvmloop_extra_arg "$bin/kvmloop" extra
+help kvmloop_help "$bin/kvmloop" -h
+
+bad_arg kvmexits_bad_pid "$bin/kvmexits" -p abc
+bad_arg kvmexits_pid_zero "$bin/kvmexits" -p 0
+bad_arg kvmexits_bad_duration "$bin/kvmexits" -d -5
+bad_arg kvmexits_pid_and_cmd "$bin/kvmexits" -p 1 -- true
+bad_arg kvmexits_unknown_opt "$bin/kvmexits" --frobnicate
+help kvmexits_help "$bin/kvmexits" --help
+
+exit $failed
