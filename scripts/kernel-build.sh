@@ -105,8 +105,9 @@ done
 kmake() { make -C "$src" O="$obj" ARCH=x86_64 "$@"; }
 mkdir -p "$obj"
 kmake -s tinyconfig >/dev/null
-"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
-	"$patches/lab.config" >"$cache/merge.log" 2>&1 ||
+# merge_config.sh leaves temporary files in its working directory.
+(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
+	"$patches/lab.config") >"$cache/merge.log" 2>&1 ||
 	{ cat "$cache/merge.log" >&2; die "merge_config.sh failed"; }
 kmake -s olddefconfig >/dev/null
 lost=0
@@ -132,6 +133,8 @@ done <"$patches/lab.config"
 # ---- build, with a progress line ---------------------------------------------
 # run_logged LOG LABEL CMD...: run CMD with output in LOG, printing elapsed time
 # and the number of compiled objects every 20 s (or everything with V=1).
+# Compile lines: kbuild's "  CC" and the selftests' full gcc command lines.
+cc_re='^  CC |^gcc .* -c '
 run_logged() {
 	local log=$1 label=$2; shift 2
 	local t0=$SECONDS expect=0
@@ -144,7 +147,7 @@ run_logged() {
 	while kill -0 $pid 2>/dev/null; do
 		sleep 20 & wait $! || true
 		kill -0 $pid 2>/dev/null || break
-		local n; n=$(grep -c '^  CC' "$log" || true)
+		local n; n=$(grep -cE "$cc_re" "$log" || true)
 		if [ "$expect" -gt 0 ]; then
 			info "$label: $((SECONDS - t0))s, $n/$expect objects compiled"
 		else
@@ -156,7 +159,7 @@ run_logged() {
 		tail -20 "$log" >&2
 		die "$label failed after $((SECONDS - t0))s (full log: $log)"
 	fi
-	local n; n=$(grep -c '^  CC' "$log" || true)
+	local n; n=$(grep -cE "$cc_re" "$log" || true)
 	# Remember the size of a full build so the next one can show n/total.
 	[ "$n" -gt "$expect" ] && echo "$n" >"$cache/$label.count"
 	info "$label: done in $((SECONDS - t0))s ($n objects compiled)"

@@ -113,74 +113,12 @@ set -e
 elapsed=$((SECONDS - t0))
 
 # ---- results -------------------------------------------------------------------
-# One line per test: STATUS<TAB>lab:NAME<TAB>detail, STATUS in PASS FAIL SKIP.
-# Per-test output goes to $res/NAME.log.
-awk -v res="$res" '
-	function marker(line,    i) { i = index(line, "@@SPAN-"); return i ? substr(line, i) : "" }
-	{
-		m = marker($0)
-		if (m ~ /^@@SPAN-BEGIN /) { split(m, f, " "); cur = f[2]; next }
-		if (m ~ /^@@SPAN-END /) {
-			split(m, f, " "); sub(/^rc=/, "", f[3]); sub(/^ms=/, "", f[4])
-			print f[2], f[3], f[4] > (res "/ends")
-			cur = ""; next
-		}
-		if (cur != "") print > (res "/" cur ".log")
-	}' "$console"
-touch "$res/ends"
-
+set +e
+"$top/scripts/lab-results.sh" "$console" "$list" "$res" "$res.results" \
+	"$qrc" "$timeout" "$accel" "$elapsed"
+failed=$?
+set -e
 out=$res.results
-: >"$out"
-failed=0
-while read -r tname tlimit _; do
-	end=$(awk -v n="$tname" '$1 == n { print $2, $3 }' "$res/ends")
-	if [ -z "$end" ]; then
-		if grep -q "@@SPAN-BEGIN $tname\$" "$console"; then
-			detail="did not finish (kernel hang or crash, or the whole run hit ${timeout}s)"
-		else
-			detail="never started"
-		fi
-		printf 'FAIL\tlab:%s\t%s\n' "$tname" "$detail" >>"$out"
-		failed=1
-		continue
-	fi
-	read -r rc ms <<<"$end"
-	if [ "$rc" = 0 ]; then
-		printf 'PASS\tlab:%s\t%s ms\n' "$tname" "$ms" >>"$out"
-	elif [ "$rc" = 4 ]; then
-		printf 'SKIP\tlab:%s\t%s\n' "$tname" "$(tail -1 "$res/$tname.log" 2>/dev/null)" >>"$out"
-	else
-		why="exit status $rc"
-		[ "$rc" = 137 ] && grep -q "timed out after" "$res/$tname.log" 2>/dev/null &&
-			why="timed out after ${tlimit}s"
-		printf 'FAIL\tlab:%s\t%s (log: %s)\n' "$tname" "$why" "$res/$tname.log" >>"$out"
-		failed=1
-	fi
-done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
-
-# Kernel health: any report from the kernel (printk lines carry a timestamp,
-# user-space output does not) fails the run, naming the test it came during.
-splat_re='^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|INFO: |Oops|Kernel panic|general protection fault|kernel BUG at|Call Trace:|detected stall|soft lockup|hard LOCKUP|UBSAN:|KASAN:|lockdep)'
-splat=$(grep -nE "$splat_re" "$console" | head -1 || true)
-if [ -n "$splat" ]; then
-	line=${splat%%:*}
-	during=$(head -n "$line" "$console" | grep -o '@@SPAN-BEGIN [^ ]*' | tail -1 | cut -d' ' -f2)
-	printf 'FAIL\tlab:kernel-health\t%s (during %s; console: %s)\n' \
-		"${splat#*:}" "${during:-boot}" "$console" >>"$out"
-	failed=1
-else
-	printf 'PASS\tlab:kernel-health\tno WARN/BUG/oops/lockdep/stall reports\n' >>"$out"
-fi
-if grep -q '@@SPAN-DONE' "$console"; then
-	printf 'PASS\tlab:run-complete\t%ss, %s\n' "$elapsed" "$accel" >>"$out"
-elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-	printf 'FAIL\tlab:run-complete\twhole run timed out after %ss (hang?)\n' "$timeout" >>"$out"
-	failed=1
-else
-	printf 'FAIL\tlab:run-complete\tQEMU exited (status %s) before the tests finished (panic?)\n' "$qrc" >>"$out"
-	failed=1
-fi
-
 echo
 echo "lab results ($name, ${elapsed}s):"
 sed 's/^/  /' "$out"
