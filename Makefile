@@ -46,11 +46,18 @@ SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 BPF_LIBS := -lbpf -lelf -lz
 
-LIB_SRCS := lib/util.c
-HOST_TEST_SRCS := $(wildcard tests/host/test_*.c)
+# LIB_SRCS are plain C (unit-tested under ASan); libspan.a adds the libbpf
+# helpers.
+LIB_SRCS := lib/util.c lib/hist.c
+LIBSPAN_SRCS := $(LIB_SRCS) lib/bpfutil.c
+# test_spanmon_bpf loads BPF: its own binary, run as root (see stage_host).
+HOST_BPF_TEST_SRCS := tests/host/test_spanmon_bpf.c
+HOST_TEST_SRCS := $(filter-out $(HOST_BPF_TEST_SRCS),$(wildcard tests/host/test_*.c))
+SPANMON_SRCS := $(wildcard spanmon/*.c)
 
-# Programs that go into the lab (and onto a real KVM host).
-BPF_APPS := kvmexits
+# Programs that go into the lab (and onto a real KVM host).  spanmon's user
+# side is spanmon/*.c, not bpf/spanmon.c: it has its own rule.
+BPF_APPS := kvmexits spanmon
 LAB_PROGS := kvmloop
 PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 
@@ -72,7 +79,7 @@ setup-host:
 	$(Q)scripts/setup-deps.sh host
 
 # ---- user space ----------------------------------------------------------------
-$(O)/lib/libspan.a: $(patsubst %.c,$(O)/obj/%.o,$(LIB_SRCS))
+$(O)/lib/libspan.a: $(patsubst %.c,$(O)/obj/%.o,$(LIBSPAN_SRCS))
 	$(call msg,AR,$@)
 	$(Q)mkdir -p $(@D) && $(AR) rcs $@ $^
 
@@ -101,16 +108,33 @@ $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(addprefix $(O)/bin/,$(BPF_APPS)): $(O)/bin/%: bpf/%.c bpf/%.h $(O)/bpf/%.skel.h $(O)/lib/libspan.a
+$(addprefix $(O)/bin/,$(filter-out spanmon,$(BPF_APPS))): $(O)/bin/%: bpf/%.c bpf/%.h $(O)/bpf/%.skel.h $(O)/lib/libspan.a
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(filter %.c %.a,$^) $(BPF_LIBS) -o $@
 
+$(O)/bpf/spanmon.bpf.o: bpf/core_fixes.bpf.h
+
+$(O)/bin/spanmon: $(SPANMON_SRCS) $(wildcard spanmon/*.h) bpf/spanmon.h \
+		$(O)/bpf/spanmon.skel.h $(O)/lib/libspan.a
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Ispanmon $(filter %.c %.a,$^) \
+		$(BPF_LIBS) -lmicrohttpd -lm -o $@
+
 # ---- host tests: unit tests under ASan+UBSan, CLI contract -----------------------
 $(O)/tests/host/unit: tests/host/harness.c $(HOST_TEST_SRCS) $(LIB_SRCS) \
+		spanmon/format.c spanmon/format.h bpf/spanmon.h \
 		tests/host/harness.h $(wildcard include/span/*.h)
 	$(call msg,CCLD,$@ [asan+ubsan])
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host -Ispanmon \
+		$(filter %.c,$^) -lm -o $@
+
+# The BPF unit tests: the spanmon skeleton driven by BPF_PROG_TEST_RUN.
+$(O)/tests/host/spanmon_bpf: tests/host/harness.c $(HOST_BPF_TEST_SRCS) $(LIB_SRCS) \
+		$(O)/bpf/spanmon.skel.h bpf/spanmon.h tests/host/harness.h \
+		$(wildcard include/span/*.h)
+	$(call msg,CCLD,$@ [asan+ubsan])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host \
-		$(filter %.c,$^) -o $@
+		$(filter %.c,$^) $(BPF_LIBS) -lm -o $@
 
 check-host: setup-host
 	$(Q)scripts/check.sh host

@@ -20,6 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "span/bpfutil.h"
 #include "span/util.h"
 #include "kvmexits.h"
 #include "kvmexits.skel.h"
@@ -124,15 +125,6 @@ static void sig_handler(int sig)
 	exiting = 1;
 }
 
-/* Does the running kernel's BTF know tracepoint @name? */
-static bool kernel_has_tp(const struct btf *vmlinux, const char *name)
-{
-	char buf[128];
-
-	snprintf(buf, sizeof(buf), "btf_trace_%s", name);
-	return btf__find_by_name_kind(vmlinux, buf, BTF_KIND_TYPEDEF) > 0;
-}
-
 /*
  * Fork COMMAND stopped on a pipe, so that the counters are attached and
  * filtering on its pid before it runs its first instruction.
@@ -229,7 +221,7 @@ int main(int argc, char **argv)
 			"it needs CONFIG_DEBUG_INFO_BTF=y\n");
 		return 1;
 	}
-	if (!kernel_has_tp(vmlinux, "kvm_exit")) {
+	if (!span_kernel_has_tp(vmlinux, "kvm_exit")) {
 		fprintf(stderr, "kvmexits: tracepoint kvm:kvm_exit is absent: "
 			"is KVM built in or its module loaded?\n");
 		goto cleanup;
@@ -242,9 +234,9 @@ int main(int argc, char **argv)
 	}
 	/* A kernel without nested tracepoints still gets exit counts. */
 	bpf_program__set_autoload(skel->progs.kvm_nested_vmexit,
-				  kernel_has_tp(vmlinux, "kvm_nested_vmexit"));
+				  span_kernel_has_tp(vmlinux, "kvm_nested_vmexit"));
 	bpf_program__set_autoload(skel->progs.kvm_nested_vmenter,
-				  kernel_has_tp(vmlinux, "kvm_nested_vmenter"));
+				  span_kernel_has_tp(vmlinux, "kvm_nested_vmenter"));
 
 	if (env.cmd) {
 		child = spawn_stopped(env.cmd, &go_fd);

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Kernel differences for spanmon.bpf.c, in one place (bcc libbpf-tools
+ * habit).  The vendor vCPU structs live in kvm-amd/kvm-intel, which a kernel
+ * may lack (this project's host has neither) or build as modules: they are
+ * declared here as CO-RE "flavours" (___span), relocated against whichever
+ * BTF has them, and guarded by bpf_core_type_exists() so an object built
+ * without them still loads everywhere.
+ */
+#ifndef __SPAN_CORE_FIXES_BPF_H
+#define __SPAN_CORE_FIXES_BPF_H
+
+#include <bpf/bpf_core_read.h>
+#include "spanmon.h"
+
+/*
+ * SVM: the exit code is vmcb->control.exit_code (arch/x86/kvm/svm/svm.h,
+ * struct vcpu_svm { struct kvm_vcpu vcpu; struct vmcb *vmcb; ... }).  It is
+ * u32 exit_code + u32 exit_code_hi up to 6.12 and may become one u64; the low
+ * 32 bits hold the code either way (little endian), so read 32.
+ */
+struct vmcb_control_area___span {
+	__u32 exit_code;
+} __attribute__((preserve_access_index));
+
+struct vmcb___span {
+	struct vmcb_control_area___span control;
+} __attribute__((preserve_access_index));
+
+struct vcpu_svm___span {
+	struct kvm_vcpu vcpu;
+	struct vmcb___span *vmcb;
+} __attribute__((preserve_access_index));
+
+/*
+ * VMX: struct vcpu_vmx has held a union vmx_exit_reason exit_reason since
+ * "KVM: VMX: Convert vcpu_vmx.exit_reason to a union" (well before 6.12);
+ * its low 16 bits are the basic exit reason.
+ */
+union vmx_exit_reason___span {
+	__u32 full;
+} __attribute__((preserve_access_index));
+
+struct vcpu_vmx___span {
+	struct kvm_vcpu vcpu;
+	union vmx_exit_reason___span exit_reason;
+} __attribute__((preserve_access_index));
+
+/*
+ * The exit reason of @vcpu as kvm_exit reports it.  Returns the isa it was
+ * read for, or SPAN_ISA_UNKNOWN (and *reason = 0) when the vendor struct is
+ * absent or the read fails (as with the synthetic pointers of host tests).
+ */
+static __always_inline __u32 span_exit_reason(struct kvm_vcpu *vcpu, __u32 isa,
+					      __u32 *reason)
+{
+	*reason = 0;
+	if (isa == SPAN_ISA_SVM && bpf_core_type_exists(struct vcpu_svm___span)) {
+		struct vcpu_svm___span *svm = (void *)vcpu -
+			bpf_core_field_offset(struct vcpu_svm___span, vcpu);
+		struct vmcb___span *vmcb = NULL;
+
+		if (bpf_core_read(&vmcb, sizeof(vmcb), &svm->vmcb) || !vmcb)
+			return SPAN_ISA_UNKNOWN;
+		if (bpf_core_read(reason, sizeof(*reason), &vmcb->control.exit_code))
+			return *reason = 0, SPAN_ISA_UNKNOWN;
+		return SPAN_ISA_SVM;
+	}
+	if (isa == SPAN_ISA_VMX && bpf_core_type_exists(struct vcpu_vmx___span)) {
+		struct vcpu_vmx___span *vmx = (void *)vcpu -
+			bpf_core_field_offset(struct vcpu_vmx___span, vcpu);
+		__u32 full;
+
+		if (bpf_core_read(&full, sizeof(full), &vmx->exit_reason.full))
+			return SPAN_ISA_UNKNOWN;
+		*reason = full & 0xffff;
+		return SPAN_ISA_VMX;
+	}
+	return SPAN_ISA_UNKNOWN;
+}
+
+/* HF_GUEST_MASK (arch/x86/include/asm/kvm_host.h): the vCPU runs L2. */
+#define SPAN_HF_GUEST_MASK	(1 << 0)
+
+static __always_inline __u8 span_is_guest_mode(struct kvm_vcpu *vcpu)
+{
+	__u32 hflags = 0;
+
+	if (bpf_core_read(&hflags, sizeof(hflags), &vcpu->arch.hflags))
+		return 0;
+	return !!(hflags & SPAN_HF_GUEST_MASK);
+}
+
+static __always_inline __u32 span_vcpu_id(struct kvm_vcpu *vcpu)
+{
+	int id = 0;
+
+	if (bpf_core_read(&id, sizeof(id), &vcpu->vcpu_id))
+		return 0;
+	return id;
+}
+
+#endif /* __SPAN_CORE_FIXES_BPF_H */

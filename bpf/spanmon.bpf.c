@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * spanmon: log2 latency histograms of KVM and span operations.
+ *
+ * raw_tp programs (not tp_btf): BPF_PROG_TEST_RUN runs raw_tp programs, so
+ * the host tests drive exactly the programs production attaches.  Arguments
+ * are plain u64s; everything read through the vcpu pointer goes through
+ * CO-RE probe reads (core_fixes.bpf.h), which fail safely on the synthetic
+ * pointers of tests.  Pairing keys on the pointer value, never dereferenced.
+ *
+ *   exit     kvm_exit(vcpu, isa)          -> kvm_entry of the same vcpu
+ *   pf       kvm_page_fault(vcpu, ...)    -> kvm_entry of the same vcpu
+ *   nested   kvm_nested_vmexit(vcpu, isa) -> kvm_nested_vmenter, same thread
+ *            (6.12's kvm_nested_vmenter has no vcpu argument)
+ *   op       span:span_*                  -> kvm_entry, same thread
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "spanmon.h"
+#include "core_fixes.bpf.h"
+
+#define E2BIG 7
+
+/* Tests run on a clock they set, so that deltas are exact. */
+const volatile bool use_fake_clock = false;
+/* Set by user space when any span:* tracepoint exists (or in tests). */
+const volatile bool have_span_ops = false;
+__u64 fake_clock_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SPANMON_MAX_SERIES);
+	__type(key, struct span_hist_key);
+	__type(value, struct span_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SPANMON_MAX_VMS);
+	__type(key, __u32);
+	__type(value, struct span_vm);
+} vms SEC(".maps");
+
+/* Events lost, by enum span_drop: counted, never silent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SPAN_DROP_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SPANMON_MAX_INFLIGHT);
+	__type(key, __u64);	/* struct kvm_vcpu * */
+	__type(value, struct span_vcpu_inflight);
+} vcpu_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SPANMON_MAX_INFLIGHT);
+	__type(key, __u64);	/* pid_tgid */
+	__type(value, struct span_thread_inflight);
+} nested_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SPANMON_MAX_INFLIGHT);
+	__type(key, __u64);	/* pid_tgid */
+	__type(value, struct span_thread_inflight);
+} op_inflight SEC(".maps");
+
+static const struct span_hist zero_hist;
+
+static __always_inline __u64 now_ns(void)
+{
+	return use_fake_clock ? fake_clock_ns : bpf_ktime_get_ns();
+}
+
+static __always_inline void drop(__u32 what)
+{
+	__u64 *d = bpf_map_lookup_elem(&drops, &what);
+
+	if (d)
+		__sync_fetch_and_add(d, 1);
+}
+
+/* bcc libbpf-tools bits.bpf.h */
+static __always_inline __u64 log2_u32(__u32 v)
+{
+	__u32 shift, r;
+
+	r = (v > 0xFFFF) << 4; v >>= r;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline __u64 log2l(__u64 v)
+{
+	__u32 hi = v >> 32;
+
+	return hi ? log2_u32(hi) + 32 : log2_u32(v);
+}
+
+static __always_inline void note_vm(__u32 tgid)
+{
+	struct span_vm vm = {};
+
+	if (bpf_map_lookup_elem(&vms, &tgid))
+		return;
+	bpf_get_current_comm(vm.comm, sizeof(vm.comm));
+	vm.first_ns = bpf_ktime_get_ns();
+	/* -EEXIST is a racing CPU that did it first: fine. */
+	if (bpf_map_update_elem(&vms, &tgid, &vm, BPF_NOEXIST) == -E2BIG)
+		drop(SPAN_DROP_VMS);
+}
+
+static __always_inline void hist_add(struct span_hist_key *key, __u64 delta)
+{
+	struct span_hist *h;
+	__u64 slot;
+
+	h = bpf_map_lookup_elem(&hists, key);
+	if (!h) {
+		/* A new series: rare, so the VM's name is recorded here. */
+		note_vm(key->tgid);
+		bpf_map_update_elem(&hists, key, &zero_hist, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&hists, key);
+		if (!h) {
+			drop(SPAN_DROP_HISTS);
+			return;
+		}
+	}
+	slot = log2l(delta);
+	if (slot >= SPAN_HIST_SLOTS)
+		slot = SPAN_HIST_SLOTS - 1;
+	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->sum_ns, delta);
+}
+
+SEC("raw_tp/kvm_exit")
+int BPF_PROG(kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
+{
+	__u64 key = (__u64)vcpu;
+	struct span_vcpu_inflight in = {};
+
+	in.exit_ns = now_ns();
+	in.tgid = bpf_get_current_pid_tgid() >> 32;
+	in.vcpu = span_vcpu_id(vcpu);
+	in.isa = span_exit_reason(vcpu, isa, &in.reason);
+	/* Replaces a stale entry (an exit whose entry we never saw). */
+	if (bpf_map_update_elem(&vcpu_inflight, &key, &in, BPF_ANY))
+		drop(SPAN_DROP_INFLIGHT);
+	return 0;
+}
+
+SEC("raw_tp/kvm_page_fault")
+int BPF_PROG(kvm_page_fault, struct kvm_vcpu *vcpu)
+{
+	__u64 key = (__u64)vcpu, t = now_ns();
+	struct span_vcpu_inflight *in, fresh = {};
+
+	in = bpf_map_lookup_elem(&vcpu_inflight, &key);
+	if (in) {
+		in->pf_ns = t;
+		in->pf_nested = span_is_guest_mode(vcpu);
+		return 0;
+	}
+	/* A fault with no exit seen (spanmon attached mid-exit). */
+	fresh.pf_ns = t;
+	fresh.pf_nested = span_is_guest_mode(vcpu);
+	fresh.tgid = bpf_get_current_pid_tgid() >> 32;
+	fresh.vcpu = span_vcpu_id(vcpu);
+	if (bpf_map_update_elem(&vcpu_inflight, &key, &fresh, BPF_ANY))
+		drop(SPAN_DROP_INFLIGHT);
+	return 0;
+}
+
+SEC("raw_tp/kvm_entry")
+int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
+{
+	__u64 key = (__u64)vcpu, t = now_ns();
+	struct span_vcpu_inflight *in;
+	struct span_hist_key hk = {};
+
+	in = bpf_map_lookup_elem(&vcpu_inflight, &key);
+	if (in) {
+		hk.tgid = in->tgid;
+		if (in->exit_ns && t >= in->exit_ns) {
+			hk.kind = SPAN_KIND_EXIT;
+			hk.vcpu = in->vcpu;
+			hk.reason = in->reason;
+			hk.isa = in->isa;
+			hist_add(&hk, t - in->exit_ns);
+		}
+		if (in->pf_ns && t >= in->pf_ns) {
+			hk.kind = SPAN_KIND_PF;
+			hk.vcpu = 0;
+			hk.reason = 0;
+			hk.isa = 0;
+			hk.sub = in->pf_nested;
+			hist_add(&hk, t - in->pf_ns);
+		}
+		bpf_map_delete_elem(&vcpu_inflight, &key);
+	}
+
+	/* Dead code, removed at load, on kernels without span tracepoints. */
+	if (have_span_ops) {
+		__u64 tid = bpf_get_current_pid_tgid();
+		struct span_thread_inflight *op;
+
+		op = bpf_map_lookup_elem(&op_inflight, &tid);
+		if (op) {
+			struct span_hist_key ok = {
+				.kind = SPAN_KIND_OP,
+				.tgid = tid >> 32,
+				.sub = op->sub,
+			};
+
+			if (t >= op->ns)
+				hist_add(&ok, t - op->ns);
+			bpf_map_delete_elem(&op_inflight, &tid);
+		}
+	}
+	return 0;
+}
+
+SEC("raw_tp/kvm_nested_vmexit")
+int BPF_PROG(kvm_nested_vmexit, struct kvm_vcpu *vcpu)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct span_thread_inflight in = { .ns = now_ns() };
+
+	/*
+	 * L2 exits that L0 handles itself are overwritten by the next one: the
+	 * last exit before L1's VMRUN is the one reflected to L1.
+	 */
+	if (bpf_map_update_elem(&nested_inflight, &tid, &in, BPF_ANY))
+		drop(SPAN_DROP_INFLIGHT);
+	return 0;
+}
+
+SEC("raw_tp/kvm_nested_vmenter")
+int BPF_PROG(kvm_nested_vmenter)
+{
+	__u64 tid = bpf_get_current_pid_tgid(), t = now_ns();
+	struct span_thread_inflight *in;
+	struct span_hist_key hk = { .kind = SPAN_KIND_NESTED, .tgid = tid >> 32 };
+
+	in = bpf_map_lookup_elem(&nested_inflight, &tid);
+	if (!in)
+		return 0;
+	if (t >= in->ns)
+		hist_add(&hk, t - in->ns);
+	bpf_map_delete_elem(&nested_inflight, &tid);
+	return 0;
+}
+
+/*
+ * Span operations (issue 3): the tracepoints fire where L0 does the
+ * operation, in the thread that then re-enters the guest, so an op is timed
+ * to that thread's next kvm_entry.  Their arguments are not read, so these
+ * programs load on any kernel and are attached only where the tracepoints
+ * exist.
+ */
+static __always_inline int span_op(__u32 op)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct span_thread_inflight in = { .ns = now_ns(), .sub = op };
+
+	if (bpf_map_update_elem(&op_inflight, &tid, &in, BPF_ANY))
+		drop(SPAN_DROP_INFLIGHT);
+	return 0;
+}
+
+SEC("raw_tp/span_attach")
+int BPF_PROG(span_attach)
+{
+	return span_op(SPAN_OP_ATTACH);
+}
+
+SEC("raw_tp/span_detach")
+int BPF_PROG(span_detach)
+{
+	return span_op(SPAN_OP_DETACH);
+}
+
+SEC("raw_tp/span_shadow_sync")
+int BPF_PROG(span_shadow_sync)
+{
+	return span_op(SPAN_OP_SHADOW_SYNC);
+}
+
+SEC("raw_tp/span_view_fault")
+int BPF_PROG(span_view_fault)
+{
+	return span_op(SPAN_OP_VIEW_FAULT);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

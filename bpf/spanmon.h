@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Shared between spanmon.bpf.c and spanmon/ (user space). */
+#ifndef __SPAN_SPANMON_H
+#define __SPAN_SPANMON_H
+
+/*
+ * Log2 histogram of nanoseconds: slot 0 holds 0..1 ns, slot i (i >= 1)
+ * holds [2^i, 2^(i+1)) ns, and the last slot also everything above it
+ * (clamped): 2^31 ns, about 2.1 s, and up.
+ */
+#define SPAN_HIST_SLOTS		32
+
+#define SPANMON_MAX_SERIES	8192	/* hists: (kind, VM, vCPU, reason) */
+#define SPANMON_MAX_VMS		256	/* vms: VMM processes seen */
+#define SPANMON_MAX_INFLIGHT	4096	/* exits/faults/ops awaiting entry */
+#define SPANMON_COMM_LEN	16
+
+/* What a histogram measures. */
+enum span_kind {
+	SPAN_KIND_EXIT = 1,	/* kvm_exit -> kvm_entry, same vCPU */
+	SPAN_KIND_PF,		/* kvm_page_fault -> kvm_entry, same vCPU */
+	SPAN_KIND_NESTED,	/* kvm_nested_vmexit -> kvm_nested_vmenter, same thread */
+	SPAN_KIND_OP,		/* span:* tracepoint -> kvm_entry, same thread */
+	SPAN_KIND_MAX,
+};
+
+/* Span operations (issue 3's span:* tracepoints), the key's sub field. */
+enum span_op {
+	SPAN_OP_ATTACH,
+	SPAN_OP_DETACH,
+	SPAN_OP_SHADOW_SYNC,
+	SPAN_OP_VIEW_FAULT,
+	SPAN_OP_NR,
+};
+
+/* The kvm_exit tracepoint's isa argument (KVM_ISA_VMX, KVM_ISA_SVM). */
+enum span_isa {
+	SPAN_ISA_UNKNOWN = 0,	/* the exit reason could not be read */
+	SPAN_ISA_VMX = 1,
+	SPAN_ISA_SVM = 2,
+};
+
+/* Where an event was lost: the index into the drops map. */
+enum span_drop {
+	SPAN_DROP_HISTS,	/* hists full: a new series */
+	SPAN_DROP_VMS,		/* vms full: a new VMM (its series still count) */
+	SPAN_DROP_INFLIGHT,	/* an in-flight map full: an exit/fault/op */
+	SPAN_DROP_NR,
+};
+
+struct span_hist_key {
+	__u32 kind;	/* enum span_kind */
+	__u32 tgid;	/* the VMM process; user space makes a label of it */
+	__u32 vcpu;	/* vcpu->vcpu_id for exits, else 0 */
+	__u32 reason;	/* exit reason for exits, else 0 */
+	__u32 isa;	/* enum span_isa for exits, else 0 */
+	__u32 sub;	/* page faults: nested (0/1); ops: enum span_op */
+};
+
+struct span_hist {
+	__u64 slots[SPAN_HIST_SLOTS];
+	__u64 sum_ns;
+};
+
+/* One VMM process, recorded when its first series is made. */
+struct span_vm {
+	char comm[SPANMON_COMM_LEN];
+	__u64 first_ns;	/* bpf_ktime_get_ns() then: orders VMs of one comm */
+};
+
+/* Per vCPU (keyed by the struct kvm_vcpu pointer): what awaits kvm_entry. */
+struct span_vcpu_inflight {
+	__u64 exit_ns;	/* 0: no exit pending */
+	__u64 pf_ns;	/* 0: no page fault pending */
+	__u32 tgid;
+	__u32 vcpu;
+	__u32 reason;
+	__u16 isa;
+	__u8 pf_nested;
+	__u8 pad;
+};
+
+/* Per thread (pid_tgid): a nested exit or a span op awaiting its end. */
+struct span_thread_inflight {
+	__u64 ns;
+	__u32 sub;
+	__u32 vcpu;
+};
+
+#endif /* __SPAN_SPANMON_H */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <math.h>
+#include <string.h>
+
+#include "span/hist.h"
+
+unsigned int span_hist_slot(uint64_t ns, unsigned int nslots)
+{
+	unsigned int slot = ns ? 63 - __builtin_clzll(ns) : 0;
+
+	return slot < nslots ? slot : nslots - 1;
+}
+
+uint64_t span_hist_slot_low_ns(unsigned int i)
+{
+	return i ? 1ull << i : 0;
+}
+
+double span_hist_slot_le_seconds(unsigned int i)
+{
+	return ldexp(1.0, (int)i + 1) / 1e9;
+}
+
+__u64 span_hist_count(const __u64 *slots, unsigned int nslots)
+{
+	__u64 n = 0;
+	unsigned int i;
+
+	for (i = 0; i < nslots; i++)
+		n += slots[i];
+	return n;
+}
+
+double span_hist_quantile_ns(const __u64 *slots, unsigned int nslots, double q)
+{
+	__u64 count = span_hist_count(slots, nslots), cum = 0;
+	double rank, lo, hi;
+	unsigned int i;
+
+	if (!count)
+		return 0;
+	if (q < 0)
+		q = 0;
+	if (q > 1)
+		q = 1;
+	rank = q * (double)count;
+	for (i = 0; i < nslots; i++) {
+		if (!slots[i] || (double)(cum + slots[i]) < rank) {
+			cum += slots[i];
+			continue;
+		}
+		lo = (double)span_hist_slot_low_ns(i);
+		if (i == nslots - 1)
+			return lo;
+		hi = ldexp(1.0, (int)i + 1);
+		return lo + (hi - lo) * (rank - (double)cum) / (double)slots[i];
+	}
+	return (double)span_hist_slot_low_ns(nslots - 1);
+}
+
+static void print_stars(FILE *f, __u64 val, __u64 val_max, int width)
+{
+	int num_stars = (int)((double)(val < val_max ? val : val_max) * width /
+			      (double)val_max);
+	int i;
+
+	for (i = 0; i < num_stars; i++)
+		fputc('*', f);
+	for (; i < width; i++)
+		fputc(' ', f);
+	if (val > val_max)
+		fputc('+', f);
+}
+
+void span_print_log2_hist(FILE *f, const __u64 *slots, unsigned int nslots,
+			  const char *unit)
+{
+	int idx_max = -1, i;
+	__u64 val_max = 0;
+
+	for (i = 0; i < (int)nslots; i++) {
+		if (slots[i] > 0)
+			idx_max = i;
+		if (slots[i] > val_max)
+			val_max = slots[i];
+	}
+	if (idx_max < 0)
+		return;
+	fprintf(f, "%*s%-*s : count    distribution\n", 11, "", 13, unit);
+	for (i = 0; i <= idx_max; i++) {
+		uint64_t low = span_hist_slot_low_ns(i);
+		uint64_t high = (1ull << (i + 1)) - 1;
+
+		if (i == (int)nslots - 1)
+			fprintf(f, "%10llu -> %-10s : %-8llu |", (unsigned long long)low,
+				"inf", (unsigned long long)slots[i]);
+		else
+			fprintf(f, "%10llu -> %-10llu : %-8llu |",
+				(unsigned long long)low, (unsigned long long)high,
+				(unsigned long long)slots[i]);
+		print_stars(f, slots[i], val_max, 40);
+		fputs("|\n", f);
+	}
+}
+
+const char *span_fmt_ns(double ns, char *buf, size_t len)
+{
+	if (ns < 1e3)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.1fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+	return buf;
+}

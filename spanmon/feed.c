@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spanmon feed (hidden, for tests and overhead figures): load the same
+ * programs as production, sharing the pinned maps of a running spanmon,
+ * and drive them with BPF_PROG_TEST_RUN and synthetic arguments: exits and
+ * entries of two fake vCPUs, a page fault, a nested reflection and every
+ * span operation, a round at a time, on a fake clock so that every latency
+ * is known.  Nothing is attached.
+ *
+ * With --bench: no pinning, the real clock, and BPF run-time statistics on
+ * (as sysctl kernel.bpf_stats_enabled=1 does); prints each program's
+ * run_time_ns / run_cnt.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "span/util.h"
+#include "builtin.h"
+#include "spanmon.skel.h"
+
+/* Never dereferenced successfully: the CO-RE reads fail and yield 0. */
+#define VCPU_A 0x1000ull
+#define VCPU_B 0x2000ull
+#define VCPU_C 0x3000ull
+#define ISA_SVM 2
+
+static int run(struct bpf_program *prog, __u64 a0, __u64 a1, __u64 a2)
+{
+	__u64 args[3] = { a0, a1, a2 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	if (err)
+		fprintf(stderr, "spanmon: test run of %s failed: %s\n",
+			bpf_program__name(prog), strerror(-err));
+	return err;
+}
+
+static int one_round(struct spanmon_bpf *skel, __u64 r)
+{
+	__typeof__(skel->progs) *p = &skel->progs;
+	__u64 *clock = &skel->bss->fake_clock_ns;
+	__u64 t = 1000000000ull + r * 1000000ull, d = 1000 + (r % 7) * 700;
+	struct bpf_program *ops[] = {
+		p->span_attach, p->span_detach, p->span_shadow_sync, p->span_view_fault,
+	};
+	unsigned int i;
+	int err = 0;
+
+	*clock = t;
+	err |= run(p->kvm_exit, VCPU_A, ISA_SVM, 0);
+	err |= run(p->kvm_exit, VCPU_B, ISA_SVM, 0);
+	*clock = t + d / 4;
+	err |= run(p->kvm_page_fault, VCPU_A, 0x7000, 0);
+	*clock = t + d;
+	err |= run(p->kvm_entry, VCPU_A, 0, 0);
+	*clock = t + 3 * d;
+	err |= run(p->kvm_entry, VCPU_B, 0, 0);
+
+	*clock = t;
+	err |= run(p->kvm_nested_vmexit, VCPU_A, ISA_SVM, 0);
+	*clock = t + 20 * d;
+	err |= run(p->kvm_nested_vmenter, 0, 0, 0);
+
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		*clock = t;
+		err |= run(ops[i], 0, 0, 0);
+		*clock = t + (i + 2) * 10 * d;
+		err |= run(p->kvm_entry, VCPU_C, 0, 0);
+	}
+	return err;
+}
+
+static void print_bench(struct spanmon_bpf *skel)
+{
+	struct bpf_program *prog;
+
+	printf("%-20s %10s %14s %8s\n", "PROGRAM", "RUNS", "RUN_TIME_NS", "NS/RUN");
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		printf("%-20s %10llu %14llu %8.1f\n", bpf_program__name(prog),
+		       (unsigned long long)info.run_cnt,
+		       (unsigned long long)info.run_time_ns,
+		       info.run_cnt ? (double)info.run_time_ns / info.run_cnt : 0.0);
+	}
+}
+
+int cmd_feed(void)
+{
+	struct spanmon_collect_opts o = {
+		.pin_dir = env.bench ? NULL : env.pin_dir,
+		.all_programs = true,
+		.fake_clock = !env.bench,
+		.verbose = env.verbose,
+		.quiet = true,
+	};
+	struct spanmon_collect c;
+	uint64_t rounds = env.count ? env.count : 1, r;
+	int stats_fd = -1, ret = 1;
+
+	if (spanmon_collect_open(&c, &o))
+		return 1;
+	if (env.bench) {
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0) {
+			fprintf(stderr, "spanmon: cannot enable BPF stats: %s\n", strerror(errno));
+			goto out;
+		}
+	}
+	for (r = 0; r < rounds && !spanmon_exiting; r++)
+		if (one_round(c.skel, r))
+			goto out;
+	if (env.bench)
+		print_bench(c.skel);
+	ret = 0;
+out:
+	if (stats_fd >= 0)
+		close(stats_fd);
+	spanmon_collect_close(&c);
+	return ret;
+}

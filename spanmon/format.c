@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshot -> text.  Series are first turned into rows: the label values
+ * they are shown with, merged where two series share them (a VM whose name
+ * the vms map had no room for, per-VM views of per-vCPU series), so that
+ * no output ever repeats a label set.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "span/hist.h"
+#include "span/util.h"
+#include "format.h"
+
+struct row {
+	__u32 kind;
+	const char *vm;
+	int vcpu;		/* -1: not broken down by vCPU */
+	char what[32];		/* reason, nested flag or op */
+	struct span_hist h;
+	__u64 count;
+};
+
+/* ---- names ---------------------------------------------------------------- */
+
+static const char *const svm_names[] = {
+	[0x60] = "intr", [0x61] = "nmi", [0x62] = "smi", [0x63] = "init",
+	[0x64] = "vintr", [0x65] = "cr0_sel_write", [0x6e] = "rdtsc",
+	[0x6f] = "rdpmc", [0x70] = "pushf", [0x71] = "popf", [0x72] = "cpuid",
+	[0x73] = "rsm", [0x74] = "iret", [0x75] = "swint", [0x76] = "invd",
+	[0x77] = "pause", [0x78] = "hlt", [0x79] = "invlpg", [0x7a] = "invlpga",
+	[0x7b] = "ioio", [0x7c] = "msr", [0x7d] = "task_switch",
+	[0x7e] = "ferr_freeze", [0x7f] = "shutdown", [0x80] = "vmrun",
+	[0x81] = "vmmcall", [0x82] = "vmload", [0x83] = "vmsave", [0x84] = "stgi",
+	[0x85] = "clgi", [0x86] = "skinit", [0x87] = "rdtscp", [0x88] = "icebp",
+	[0x89] = "wbinvd", [0x8a] = "monitor", [0x8b] = "mwait",
+	[0x8c] = "mwait_cond", [0x8d] = "xsetbv", [0x8e] = "rdpru",
+	[0x8f] = "efer_write_trap",
+};
+
+static const char *const vmx_names[] = {
+	[0] = "exception_nmi", [1] = "external_interrupt", [2] = "triple_fault",
+	[3] = "init_signal", [7] = "interrupt_window", [8] = "nmi_window",
+	[9] = "task_switch", [10] = "cpuid", [12] = "hlt", [13] = "invd",
+	[14] = "invlpg", [15] = "rdpmc", [16] = "rdtsc", [18] = "vmcall",
+	[19] = "vmclear", [20] = "vmlaunch", [21] = "vmptrld", [22] = "vmptrst",
+	[23] = "vmread", [24] = "vmresume", [25] = "vmwrite", [26] = "vmoff",
+	[27] = "vmon", [28] = "cr_access", [29] = "dr_access",
+	[30] = "io_instruction", [31] = "msr_read", [32] = "msr_write",
+	[33] = "invalid_state", [34] = "msr_load_fail", [36] = "mwait",
+	[37] = "monitor_trap_flag", [39] = "monitor", [40] = "pause",
+	[41] = "mce_during_vmentry", [43] = "tpr_below_threshold",
+	[44] = "apic_access", [45] = "eoi_induced", [46] = "gdtr_idtr",
+	[47] = "ldtr_tr", [48] = "ept_violation", [49] = "ept_misconfig",
+	[50] = "invept", [51] = "rdtscp", [52] = "preemption_timer",
+	[53] = "invvpid", [54] = "wbinvd", [55] = "xsetbv", [56] = "apic_write",
+	[57] = "rdrand", [58] = "invpcid", [59] = "vmfunc", [60] = "encls",
+	[61] = "rdseed", [62] = "pml_full", [63] = "xsaves", [64] = "xrstors",
+	[67] = "umwait", [68] = "tpause", [74] = "bus_lock", [75] = "notify",
+};
+
+const char *spanmon_reason_name(__u32 isa, __u32 reason, char *buf, size_t len)
+{
+	if (isa == SPAN_ISA_SVM) {
+		if (reason < ARRAY_SIZE(svm_names) && svm_names[reason])
+			return svm_names[reason];
+		if (reason < 0x10)
+			snprintf(buf, len, "read_cr%u", reason);
+		else if (reason < 0x20)
+			snprintf(buf, len, "write_cr%u", reason - 0x10);
+		else if (reason < 0x30)
+			snprintf(buf, len, "read_dr%u", reason - 0x20);
+		else if (reason < 0x40)
+			snprintf(buf, len, "write_dr%u", reason - 0x30);
+		else if (reason < 0x60)
+			snprintf(buf, len, "excp%u", reason - 0x40);
+		else if (reason == 0x400)
+			return "npf";
+		else if (reason == 0x401)
+			return "avic_incomplete_ipi";
+		else if (reason == 0x402)
+			return "avic_unaccelerated_access";
+		else if (reason == 0x403)
+			return "vmgexit";
+		else if (reason == 0xffffffff)
+			return "err";
+		else
+			snprintf(buf, len, "svm_0x%x", reason);
+		return buf;
+	}
+	if (isa == SPAN_ISA_VMX) {
+		if (reason < ARRAY_SIZE(vmx_names) && vmx_names[reason])
+			return vmx_names[reason];
+		snprintf(buf, len, "vmx_%u", reason);
+		return buf;
+	}
+	return "unknown";
+}
+
+const char *spanmon_op_name(__u32 op)
+{
+	static const char *const names[SPAN_OP_NR] = {
+		[SPAN_OP_ATTACH] = "attach",
+		[SPAN_OP_DETACH] = "detach",
+		[SPAN_OP_SHADOW_SYNC] = "shadow_sync",
+		[SPAN_OP_VIEW_FAULT] = "view_fault",
+	};
+
+	return op < SPAN_OP_NR ? names[op] : "unknown";
+}
+
+const char *spanmon_drop_name(__u32 drop)
+{
+	static const char *const names[SPAN_DROP_NR] = {
+		[SPAN_DROP_HISTS] = "hists",
+		[SPAN_DROP_VMS] = "vms",
+		[SPAN_DROP_INFLIGHT] = "inflight",
+	};
+
+	return drop < SPAN_DROP_NR ? names[drop] : "unknown";
+}
+
+const char *spanmon_kind_name(__u32 kind)
+{
+	switch (kind) {
+	case SPAN_KIND_EXIT:
+		return "exit";
+	case SPAN_KIND_PF:
+		return "page_fault";
+	case SPAN_KIND_NESTED:
+		return "nested_reflect";
+	case SPAN_KIND_OP:
+		return "span_op";
+	}
+	return "unknown";
+}
+
+/* ---- VM labels ---------------------------------------------------------- */
+
+static int cmp_vm(const void *a, const void *b)
+{
+	const struct spanmon_vm *x = a, *y = b;
+	int c = strncmp(x->vm.comm, y->vm.comm, SPANMON_COMM_LEN);
+
+	if (c)
+		return c;
+	if (x->vm.first_ns != y->vm.first_ns)
+		return x->vm.first_ns < y->vm.first_ns ? -1 : 1;
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
+void spanmon_label_vms(struct spanmon_snapshot *s)
+{
+	size_t i, idx = 0;
+
+	if (s->nr_vms)
+		qsort(s->vms, s->nr_vms, sizeof(*s->vms), cmp_vm);
+	for (i = 0; i < s->nr_vms; i++) {
+		struct spanmon_vm *v = &s->vms[i];
+		char comm[SPANMON_COMM_LEN + 1];
+
+		if (i && strncmp(v->vm.comm, s->vms[i - 1].vm.comm, SPANMON_COMM_LEN))
+			idx = 0;
+		memcpy(comm, v->vm.comm, SPANMON_COMM_LEN);
+		comm[SPANMON_COMM_LEN] = '\0';
+		snprintf(v->label, sizeof(v->label), "%s-%zu", comm[0] ? comm : "vm", idx++);
+	}
+}
+
+const char *spanmon_vm_label(const struct spanmon_snapshot *s, __u32 tgid)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_vms; i++)
+		if (s->vms[i].tgid == tgid)
+			return s->vms[i].label;
+	return "unknown";
+}
+
+void spanmon_snapshot_free(struct spanmon_snapshot *s)
+{
+	free(s->series);
+	free(s->vms);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- rows ------------------------------------------------------------------ */
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int c;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	c = strcmp(x->vm, y->vm);
+	if (c)
+		return c;
+	if (x->vcpu != y->vcpu)
+		return x->vcpu < y->vcpu ? -1 : 1;
+	return strcmp(x->what, y->what);
+}
+
+static int cmp_row_busiest(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return cmp_row(a, b);
+}
+
+/*
+ * The rows of @s, sorted by labels, equal label sets merged.  Returns the
+ * number of rows (0 with *out NULL when none), -1 when out of memory.
+ */
+static long make_rows(const struct spanmon_snapshot *s, bool per_vcpu, struct row **out)
+{
+	struct row *rows;
+	size_t i, j, n = 0;
+
+	*out = NULL;
+	if (!s->nr_series)
+		return 0;
+	rows = calloc(s->nr_series, sizeof(*rows));
+	if (!rows)
+		return -1;
+	for (i = 0; i < s->nr_series; i++) {
+		const struct span_hist_key *k = &s->series[i].key;
+		struct row *r = &rows[i];
+
+		r->kind = k->kind;
+		r->vm = spanmon_vm_label(s, k->tgid);
+		r->vcpu = (k->kind == SPAN_KIND_EXIT && per_vcpu) ? (int)k->vcpu : -1;
+		switch (k->kind) {
+		case SPAN_KIND_EXIT: {
+			char buf[32];
+
+			snprintf(r->what, sizeof(r->what), "%s",
+				 spanmon_reason_name(k->isa, k->reason, buf, sizeof(buf)));
+			break;
+		}
+		case SPAN_KIND_PF:
+			snprintf(r->what, sizeof(r->what), "%s", k->sub ? "true" : "false");
+			break;
+		case SPAN_KIND_OP:
+			snprintf(r->what, sizeof(r->what), "%s", spanmon_op_name(k->sub));
+			break;
+		default:
+			break;
+		}
+		r->h = s->series[i].hist;
+	}
+	qsort(rows, s->nr_series, sizeof(*rows), cmp_row);
+	for (i = 0; i < s->nr_series; i++) {
+		if (n && !cmp_row(&rows[n - 1], &rows[i])) {
+			for (j = 0; j < SPAN_HIST_SLOTS; j++)
+				rows[n - 1].h.slots[j] += rows[i].h.slots[j];
+			rows[n - 1].h.sum_ns += rows[i].h.sum_ns;
+		} else {
+			rows[n++] = rows[i];
+		}
+	}
+	for (i = 0; i < n; i++)
+		rows[i].count = span_hist_count(rows[i].h.slots, SPAN_HIST_SLOTS);
+	*out = rows;
+	return n;
+}
+
+/* ---- Prometheus ------------------------------------------------------------- */
+
+void spanmon_prom_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '"')
+			fputs("\\\"", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void prom_labels(FILE *f, const struct row *r, const char *le)
+{
+	fputs("{vm=\"", f);
+	spanmon_prom_escape(f, r->vm);
+	fputc('"', f);
+	switch (r->kind) {
+	case SPAN_KIND_EXIT:
+		if (r->vcpu >= 0)
+			fprintf(f, ",vcpu=\"%d\"", r->vcpu);
+		fputs(",reason=\"", f);
+		spanmon_prom_escape(f, r->what);
+		fputc('"', f);
+		break;
+	case SPAN_KIND_PF:
+		fprintf(f, ",nested=\"%s\"", r->what);
+		break;
+	case SPAN_KIND_OP:
+		fprintf(f, ",op=\"%s\"", r->what);
+		break;
+	}
+	if (le)
+		fprintf(f, ",le=\"%s\"", le);
+	fputc('}', f);
+}
+
+static void prom_histogram(FILE *f, const char *name, const char *help,
+			   const struct row *rows, long nr, __u32 kind)
+{
+	long i;
+	unsigned int j;
+
+	fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (i = 0; i < nr; i++) {
+		const struct row *r = &rows[i];
+		__u64 cum = 0;
+		char le[32];
+
+		if (r->kind != kind)
+			continue;
+		/* The last slot is clamped: its bound is +Inf. */
+		for (j = 0; j < SPAN_HIST_SLOTS - 1; j++) {
+			cum += r->h.slots[j];
+			snprintf(le, sizeof(le), "%.10g", span_hist_slot_le_seconds(j));
+			fprintf(f, "%s_bucket", name);
+			prom_labels(f, r, le);
+			fprintf(f, " %llu\n", (unsigned long long)cum);
+		}
+		fprintf(f, "%s_bucket", name);
+		prom_labels(f, r, "+Inf");
+		fprintf(f, " %llu\n", (unsigned long long)r->count);
+		fprintf(f, "%s_sum", name);
+		prom_labels(f, r, NULL);
+		fprintf(f, " %.9f\n", (double)r->h.sum_ns / 1e9);
+		fprintf(f, "%s_count", name);
+		prom_labels(f, r, NULL);
+		fprintf(f, " %llu\n", (unsigned long long)r->count);
+	}
+}
+
+int spanmon_format_prometheus(FILE *f, const struct spanmon_snapshot *s,
+			      const char *version)
+{
+	struct row *rows;
+	long nr = make_rows(s, true, &rows);
+	unsigned int i;
+
+	if (nr < 0)
+		return -1;
+	prom_histogram(f, "span_kvm_exit_handling_seconds",
+		       "Time from a VM exit to the same vCPU's next VM entry, by exit reason.",
+		       rows, nr, SPAN_KIND_EXIT);
+	prom_histogram(f, "span_kvm_page_fault_service_seconds",
+		       "Time from a guest page fault to the vCPU's next VM entry, nested (L2) or not.",
+		       rows, nr, SPAN_KIND_PF);
+	prom_histogram(f, "span_kvm_nested_reflect_seconds",
+		       "Time from an L2 exit reflected to L1 to L1's next nested VM entry.",
+		       rows, nr, SPAN_KIND_NESTED);
+	prom_histogram(f, "span_op_seconds",
+		       "Time from a span operation to its thread's next VM entry.",
+		       rows, nr, SPAN_KIND_OP);
+	fputs("# HELP span_events_dropped_total Events lost because a BPF map was full, by map.\n"
+	      "# TYPE span_events_dropped_total counter\n", f);
+	for (i = 0; i < SPAN_DROP_NR; i++)
+		fprintf(f, "span_events_dropped_total{map=\"%s\"} %llu\n",
+			spanmon_drop_name(i), (unsigned long long)s->drops[i]);
+	fputs("# HELP span_build_info spanmon's version; always 1.\n"
+	      "# TYPE span_build_info gauge\n"
+	      "span_build_info{version=\"", f);
+	spanmon_prom_escape(f, version);
+	fputs("\"} 1\n", f);
+	free(rows);
+	return ferror(f) ? -1 : 0;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s)
+{
+	struct row *rows;
+	long nr = make_rows(s, true, &rows), i;
+	size_t v;
+	unsigned int j;
+
+	if (nr < 0)
+		return -1;
+	fprintf(f, "{\"time_ns\":%llu,\"vms\":[", (unsigned long long)s->time_ns);
+	for (v = 0; v < s->nr_vms; v++) {
+		fprintf(f, "%s{\"vm\":", v ? "," : "");
+		span_json_str(f, s->vms[v].label, sizeof(s->vms[v].label));
+		fputs(",\"comm\":", f);
+		span_json_str(f, s->vms[v].vm.comm, sizeof(s->vms[v].vm.comm));
+		fprintf(f, ",\"pid\":%u}", s->vms[v].tgid);
+	}
+	fputs("],\"series\":[", f);
+	for (i = 0; i < nr; i++) {
+		const struct row *r = &rows[i];
+
+		fprintf(f, "%s{\"kind\":\"%s\",\"vm\":", i ? "," : "",
+			spanmon_kind_name(r->kind));
+		span_json_str(f, r->vm, strlen(r->vm));
+		if (r->vcpu >= 0)
+			fprintf(f, ",\"vcpu\":%d", r->vcpu);
+		if (r->kind == SPAN_KIND_EXIT) {
+			fputs(",\"reason\":", f);
+			span_json_str(f, r->what, sizeof(r->what));
+		} else if (r->kind == SPAN_KIND_PF) {
+			fprintf(f, ",\"nested\":%s", r->what);
+		} else if (r->kind == SPAN_KIND_OP) {
+			fprintf(f, ",\"op\":\"%s\"", r->what);
+		}
+		fprintf(f, ",\"count\":%llu,\"sum_ns\":%llu,\"p50_ns\":%.0f,"
+			"\"p90_ns\":%.0f,\"p99_ns\":%.0f,\"slots\":[",
+			(unsigned long long)r->count, (unsigned long long)r->h.sum_ns,
+			span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.5),
+			span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.9),
+			span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.99));
+		for (j = 0; j < SPAN_HIST_SLOTS; j++)
+			fprintf(f, "%s%llu", j ? "," : "", (unsigned long long)r->h.slots[j]);
+		fputs("]}", f);
+	}
+	fputs("],\"dropped\":{", f);
+	for (j = 0; j < SPAN_DROP_NR; j++)
+		fprintf(f, "%s\"%s\":%llu", j ? "," : "", spanmon_drop_name(j),
+			(unsigned long long)s->drops[j]);
+	fputs("}}\n", f);
+	free(rows);
+	return ferror(f) ? -1 : 0;
+}
+
+/* ---- terminal ----------------------------------------------------------- */
+
+int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,
+		       const struct spanmon_top_opts *o)
+{
+	struct row *rows;
+	long nr = make_rows(s, o->per_vcpu, &rows), i, shown;
+	__u64 dropped = 0;
+	unsigned int j;
+	char tbuf[16];
+	time_t t = (time_t)(s->time_ns / 1000000000ull);
+	struct tm tm;
+
+	if (nr < 0)
+		return -1;
+	localtime_r(&t, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	for (j = 0; j < SPAN_DROP_NR; j++)
+		dropped += s->drops[j];
+	fprintf(f, "spanmon %s  %zu VMs  %ld series  dropped %llu", tbuf, s->nr_vms,
+		nr, (unsigned long long)dropped);
+	if (dropped) {
+		fputs(" (", f);
+		for (j = 0; j < SPAN_DROP_NR; j++)
+			fprintf(f, "%s%s %llu", j ? ", " : "", spanmon_drop_name(j),
+				(unsigned long long)s->drops[j]);
+		fputc(')', f);
+	}
+	fputc('\n', f);
+	if (!nr)
+		fputs("\nNo events yet (latencies appear once VMs exit and re-enter).\n", f);
+	if (nr > 1)
+		qsort(rows, nr, sizeof(*rows), cmp_row_busiest);
+	shown = o->limit && (long)o->limit < nr ? (long)o->limit : nr;
+	for (i = 0; i < shown; i++) {
+		const struct row *r = &rows[i];
+		char p50[16], p90[16], p99[16], head[80];
+		int len;
+
+		len = snprintf(head, sizeof(head), "%s vm=%.24s", spanmon_kind_name(r->kind), r->vm);
+		if (r->vcpu >= 0)
+			len += snprintf(head + len, sizeof(head) - len, " vcpu=%d", r->vcpu);
+		if (r->kind == SPAN_KIND_EXIT)
+			snprintf(head + len, sizeof(head) - len, " reason=%s", r->what);
+		else if (r->kind == SPAN_KIND_PF)
+			snprintf(head + len, sizeof(head) - len, " nested=%s", r->what);
+		else if (r->kind == SPAN_KIND_OP)
+			snprintf(head + len, sizeof(head) - len, " op=%s", r->what);
+		fprintf(f, "\n%-.79s\n", head);
+		fprintf(f, "  count %llu  avg %s  p50 %s  p90 %s  p99 %s\n",
+			(unsigned long long)r->count,
+			span_fmt_ns(r->count ? (double)r->h.sum_ns / r->count : 0, tbuf, sizeof(tbuf)),
+			span_fmt_ns(span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.5), p50, sizeof(p50)),
+			span_fmt_ns(span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.9), p90, sizeof(p90)),
+			span_fmt_ns(span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.99), p99, sizeof(p99)));
+		span_print_log2_hist(f, r->h.slots, SPAN_HIST_SLOTS, "nsecs");
+	}
+	if (shown < nr)
+		fprintf(f, "\n(%ld more series; --limit 0 shows all)\n", nr - shown);
+	free(rows);
+	return ferror(f) ? -1 : 0;
+}

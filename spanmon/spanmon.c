@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spanmon: live latency histograms of KVM exits, guest page faults, nested
+ * reflection and span operations, from BPF; in the terminal, as JSON and as
+ * Prometheus metrics.  Subcommands are dispatched from one table; each lives
+ * in its own file.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "span/util.h"
+#include "builtin.h"
+
+struct spanmon_env env = {
+	.pin_dir = SPANMON_PIN_DIR,
+	.listen = "127.0.0.1:9464",
+	.interval = 1,
+	.limit = 12,
+};
+
+volatile sig_atomic_t spanmon_exiting;
+
+/* Which options a command takes (bits of the option's flag). */
+enum {
+	F_TOP = 1 << 0,
+	F_JSON = 1 << 1,
+	F_SERVE = 1 << 2,
+	F_FEED = 1 << 3,
+	F_ALL = F_TOP | F_JSON | F_SERVE | F_FEED,
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(void);
+	unsigned int flag;
+	bool hidden;
+};
+
+static const struct cmd cmds[] = {
+	{ "top", cmd_top, F_TOP, false },
+	{ "json", cmd_json, F_JSON, false },
+	{ "serve", cmd_serve, F_SERVE, false },
+	/* Synthetic events through the real programs and pinned maps: tests. */
+	{ "feed", cmd_feed, F_FEED, true },
+};
+
+static const char usage_text[] =
+"Usage: spanmon [COMMAND] [OPTIONS]\n"
+"Latency histograms of KVM (and span) operations, built in BPF:\n"
+"VM-exit handling by exit reason, guest page-fault service (nested apart),\n"
+"exits reflected to L1, span attach/detach/shadow-sync/view-fault.\n"
+"State lives in pinned BPF maps: a restart keeps what was counted.\n"
+"\n"
+"Commands:\n"
+"  top    live view: per series a log2 histogram and p50/p90/p99 (default)\n"
+"  json   one JSON snapshot, or one a line every -i seconds with -n/-i\n"
+"  serve  Prometheus metrics at http://LISTEN/metrics\n"
+"\n"
+"Options:\n"
+"  -i, --interval SECONDS  refresh period for top and json -n (default 1)\n"
+"  -n, --count N           stop after N refreshes (top, json)\n"
+"      --limit N           top: show the N busiest series (default 12, 0: all)\n"
+"      --vcpus             top: one series per vCPU, not per VM\n"
+"  -l, --listen HOST:PORT  serve: address (default 127.0.0.1:9464)\n"
+"      --pin-dir DIR       pinned maps (default " SPANMON_PIN_DIR ")\n"
+"  -r, --reset             unpin (forget) the accumulated histograms first;\n"
+"                          alone, just that\n"
+"  -v, --verbose           libbpf debug output\n"
+"  -h, --help              this help\n"
+"\n"
+"EXAMPLES:\n"
+"    spanmon                          # live view, refreshed every second\n"
+"    spanmon top -i 5 --vcpus         # per-vCPU series, every 5 seconds\n"
+"    spanmon json                     # one snapshot for scripts\n"
+"    spanmon json -i 10 -n 6          # a JSON line every 10 s for a minute\n"
+"    spanmon serve -l 0.0.0.0:9464    # /metrics for Prometheus, all hosts\n"
+"    spanmon --reset                  # forget the accumulated histograms\n";
+
+static void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "spanmon: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	exit(SPAN_EXIT_USAGE);
+}
+
+enum { OPT_LIMIT = 256, OPT_VCPUS, OPT_PIN_DIR, OPT_BENCH };
+
+static const struct {
+	int val;
+	unsigned int flags;
+} opt_flags[] = {
+	{ 'i', F_TOP | F_JSON }, { 'n', F_TOP | F_JSON | F_FEED },
+	{ OPT_LIMIT, F_TOP }, { OPT_VCPUS, F_TOP }, { 'l', F_SERVE },
+	{ OPT_PIN_DIR, F_ALL }, { 'r', F_ALL }, { 'v', F_ALL },
+	{ OPT_BENCH, F_FEED },
+};
+
+static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
+{
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "vcpus", no_argument, NULL, OPT_VCPUS },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "reset", no_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "bench", no_argument, NULL, OPT_BENCH },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const struct cmd *cmd = &cmds[0];
+	unsigned int i;
+	uint64_t v;
+	int opt;
+
+	/* Options may come before or after COMMAND: check them once it is known. */
+	struct { int opt; const char *text; } seen[64];
+	unsigned int nseen = 0, j;
+
+	*explicit_cmd = false;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":i:n:l:rvh", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
+		if (opt == ':')
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
+		if (opt == '?') {
+			char o[3] = { '-', (char)optopt, 0 };
+
+			usage_error("unknown option '%s'", optopt ? o : argv[optind - 1]);
+		}
+		if (nseen < ARRAY_SIZE(seen)) {
+			seen[nseen].opt = opt;
+			seen[nseen++].text = argv[optind - 1];
+		}
+		switch (opt) {
+		case 'i':
+			if (span_parse_u64(optarg, 1, 3600, &v))
+				usage_error("invalid interval '%s': want 1..3600 seconds", optarg);
+			env.interval = v;
+			env.periodic = true;
+			break;
+		case 'n':
+			if (span_parse_u64(optarg, 1, UINT32_MAX, &v))
+				usage_error("invalid count '%s': want 1..4294967295", optarg);
+			env.count = v;
+			break;
+		case OPT_LIMIT:
+			if (span_parse_u64(optarg, 0, 100000, &v))
+				usage_error("invalid limit '%s': want 0..100000", optarg);
+			env.limit = v;
+			break;
+		case OPT_VCPUS:
+			env.per_vcpu = true;
+			break;
+		case 'l':
+			env.listen = optarg;
+			break;
+		case OPT_PIN_DIR:
+			if (optarg[0] != '/')
+				usage_error("invalid pin directory '%s': want an absolute path", optarg);
+			env.pin_dir = optarg;
+			break;
+		case 'r':
+			env.reset = true;
+			break;
+		case 'v':
+			env.verbose = true;
+			break;
+		case OPT_BENCH:
+			env.bench = true;
+			break;
+		}
+	}
+	if (optind < argc) {
+		for (i = 0; i < ARRAY_SIZE(cmds); i++)
+			if (!strcmp(argv[optind], cmds[i].name))
+				break;
+		if (i == ARRAY_SIZE(cmds))
+			usage_error("unknown command '%s'", argv[optind]);
+		cmd = &cmds[i];
+		*explicit_cmd = true;
+		optind++;
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	for (j = 0; j < nseen; j++)
+		for (i = 0; i < ARRAY_SIZE(opt_flags); i++)
+			if (opt_flags[i].val == seen[j].opt && !(opt_flags[i].flags & cmd->flag))
+				usage_error("option '%s' does not apply to this command",
+					    seen[j].text);
+	return cmd;
+}
+
+static void sig_handler(int sig)
+{
+	(void)sig;
+	spanmon_exiting = 1;
+}
+
+int spanmon_start(struct spanmon_collect *c)
+{
+	struct spanmon_collect_opts o = {
+		.pin_dir = env.pin_dir,
+		.attach = true,
+		.verbose = env.verbose,
+	};
+
+	return spanmon_collect_open(c, &o) ? 1 : 0;
+}
+
+void spanmon_sleep(uint64_t seconds)
+{
+	struct timespec ts = { .tv_sec = (time_t)seconds };
+
+	/* A signal interrupts it, and the caller sees spanmon_exiting. */
+	while (!spanmon_exiting && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+int main(int argc, char **argv)
+{
+	bool explicit_cmd;
+	const struct cmd *cmd = parse_args(argc, argv, &explicit_cmd);
+	struct sigaction sa = { .sa_handler = sig_handler };
+
+	if (env.reset) {
+		if (geteuid() != 0) {
+			fprintf(stderr, "spanmon: need root to unpin %s\n", env.pin_dir);
+			return 1;
+		}
+		if (spanmon_collect_reset(env.pin_dir))
+			return 1;
+		if (!explicit_cmd)
+			return 0;
+	}
+	/* No SA_RESTART: sleeps and accept loops return to check the flag. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return cmd->fn();
+}
