@@ -21,7 +21,7 @@ make_q() { make --no-print-directory "$@"; }
 stage_host() {
 	local r=$results/host.results rc
 	: >"$r"
-	if ! make_q all "$O/tests/host/unit"; then
+	if ! make_q all "$O/tests/host/unit" "$O/tests/host/spanmon_bpf"; then
 		printf 'FAIL\thost:build\tmake all %s failed\n' "$O/tests/host/unit" >>"$r"
 		return
 	fi
@@ -32,6 +32,19 @@ stage_host() {
 	# A sanitizer abort ends the run mid-test: that test has no line yet.
 	if [ $rc != 0 ] && ! grep -q '^FAIL' "$r"; then
 		printf 'FAIL\thost:unit\trunner died with status %s (sanitizer report above)\n' $rc >>"$r"
+	fi
+	# spanmon's BPF programs under BPF_PROG_TEST_RUN: root only.
+	if [ "$(id -u)" = 0 ]; then
+		info "host: spanmon BPF programs (BPF_PROG_TEST_RUN)"
+		n=$(wc -l <"$r")
+		ASAN_OPTIONS=exitcode=86 UBSAN_OPTIONS=print_stacktrace=1 \
+			"$O/tests/host/spanmon_bpf" --results "$r"
+		rc=$?
+		if [ $rc != 0 ] && [ "$(tail -n +$((n + 1)) "$r" | grep -c '^FAIL')" = 0 ]; then
+			printf 'FAIL\thost:spanmon_bpf\trunner died with status %s\n' $rc >>"$r"
+		fi
+	else
+		printf 'SKIP\thost:spanmon_bpf\tneeds root to load BPF\n' >>"$r"
 	fi
 	# Every tests/host/test_*.sh: TEST BIN_DIR RESULTS appends its lines.
 	for t in tests/host/test_*.sh; do

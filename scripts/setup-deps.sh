@@ -18,7 +18,8 @@ base_pkg=$(sed -n 's/^package=//p' "$top/kvm-patches/BASE")
 base_ver=$(sed -n 's/^version=//p' "$top/kvm-patches/BASE")
 
 host_pkgs=(build-essential pkg-config clang llvm libbpf-dev bpftool
-	libelf-dev zlib1g-dev libclang-rt-14-dev)
+	libelf-dev zlib1g-dev libclang-rt-14-dev
+	libmicrohttpd-dev prometheus curl jq)
 lab_pkgs=(qemu-system-x86 "$base_pkg=$base_ver" flex bison bc libssl-dev
 	dwarves cpio busybox-static rsync git)
 

@@ -7,6 +7,9 @@
  * span operation, a round at a time, on a fake clock so that every latency
  * is known.  Nothing is attached.
  *
+ * With -i SECONDS: -n rounds every SECONDS until killed (one process, so
+ * one VM label, and rates that keep moving for Prometheus).
+ *
  * With --bench: no pinning, the real clock, and BPF run-time statistics on
  * (as sysctl kernel.bpf_stats_enabled=1 does); prints each program's
  * run_time_ns / run_cnt.
@@ -116,9 +119,13 @@ int cmd_feed(void)
 			goto out;
 		}
 	}
-	for (r = 0; r < rounds && !spanmon_exiting; r++)
-		if (one_round(c.skel, r))
-			goto out;
+	do {
+		for (r = 0; r < rounds && !spanmon_exiting; r++)
+			if (one_round(c.skel, r))
+				goto out;
+		if (env.periodic)
+			spanmon_sleep(env.interval);
+	} while (env.periodic && !spanmon_exiting);
 	if (env.bench)
 		print_bench(c.skel);
 	ret = 0;

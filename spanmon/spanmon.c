@@ -96,7 +96,7 @@ static const struct {
 	int val;
 	unsigned int flags;
 } opt_flags[] = {
-	{ 'i', F_TOP | F_JSON }, { 'n', F_TOP | F_JSON | F_FEED },
+	{ 'i', F_TOP | F_JSON | F_FEED }, { 'n', F_TOP | F_JSON | F_FEED },
 	{ OPT_LIMIT, F_TOP }, { OPT_VCPUS, F_TOP }, { 'l', F_SERVE },
 	{ OPT_PIN_DIR, F_ALL }, { 'r', F_ALL }, { 'v', F_ALL },
 	{ OPT_BENCH, F_FEED },

@@ -53,4 +53,19 @@ bad_arg kvmexits_pid_and_cmd "$bin/kvmexits" -p 1 -- true
 bad_arg kvmexits_unknown_opt "$bin/kvmexits" --frobnicate
 help kvmexits_help "$bin/kvmexits" --help
 
+bad_arg spanmon_bad_interval "$bin/spanmon" top -i 0
+bad_arg spanmon_junk_interval "$bin/spanmon" json -i 1x
+bad_arg spanmon_bad_count "$bin/spanmon" json -n -3
+bad_arg spanmon_unknown_cmd "$bin/spanmon" frobnicate
+bad_arg spanmon_unknown_opt "$bin/spanmon" top --frobnicate
+bad_arg spanmon_missing_arg "$bin/spanmon" serve --listen
+bad_arg spanmon_listen_no_port "$bin/spanmon" serve --listen 127.0.0.1
+bad_arg spanmon_listen_bad_port "$bin/spanmon" serve --listen 127.0.0.1:70000
+bad_arg spanmon_listen_bad_host "$bin/spanmon" serve --listen nohost:9464
+bad_arg spanmon_opt_wrong_cmd "$bin/spanmon" json --listen 127.0.0.1:9464
+bad_arg spanmon_relative_pin_dir "$bin/spanmon" --pin-dir rel top
+bad_arg spanmon_extra_arg "$bin/spanmon" top extra
+help spanmon_help "$bin/spanmon" --help
+help spanmon_help_short "$bin/spanmon" top -h
+
 exit $failed

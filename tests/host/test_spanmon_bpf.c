@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spanmon's BPF programs, on the host where no VM runs: the very raw_tp
+ * programs production attaches, driven by BPF_PROG_TEST_RUN with synthetic
+ * arguments (fake vcpu pointers, which the CO-RE reads fail on safely) and
+ * a fake clock, so every latency, and so every slot, is known.
+ *
+ * A binary of its own (out/tests/host/spanmon_bpf): it needs root, and
+ * links libbpf; check.sh records a skip when not root.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "harness.h"
+#include "span/hist.h"
+#include "span/util.h"
+#include "spanmon.h"
+#include "spanmon.skel.h"
+
+#define VCPU_A 0x1000ull
+#define VCPU_B 0x2000ull
+#define VCPU_C 0x3000ull
+
+static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+/* Load with the fake clock; @max_series/@max_inflight: 0 keeps the default. */
+static struct spanmon_bpf *load(unsigned int max_series, unsigned int max_inflight)
+{
+	struct spanmon_bpf *skel;
+
+	libbpf_set_print(silent);
+	skel = spanmon_bpf__open();
+	if (!skel)
+		return NULL;
+	skel->rodata->use_fake_clock = true;
+	skel->rodata->have_span_ops = true;
+	if (max_series)
+		bpf_map__set_max_entries(skel->maps.hists, max_series);
+	if (max_inflight)
+		bpf_map__set_max_entries(skel->maps.vcpu_inflight, max_inflight);
+	if (spanmon_bpf__load(skel)) {
+		spanmon_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+static int run_at(struct spanmon_bpf *skel, struct bpf_program *prog, __u64 now,
+		  __u64 a0, __u64 a1)
+{
+	__u64 args[3] = { a0, a1, 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+
+	skel->bss->fake_clock_ns = now;
+	return bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+}
+
+static struct span_hist_key key_of(__u32 kind, __u32 sub)
+{
+	/* Synthetic vcpus: vcpu_id and the exit reason read as 0/unknown. */
+	struct span_hist_key k = { .kind = kind, .tgid = getpid(), .sub = sub };
+
+	return k;
+}
+
+static int get_hist(struct spanmon_bpf *skel, __u32 kind, __u32 sub, struct span_hist *h)
+{
+	struct span_hist_key k = key_of(kind, sub);
+
+	memset(h, 0, sizeof(*h));
+	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.hists), &k, h);
+}
+
+static __u64 dropped(struct spanmon_bpf *skel, __u32 what)
+{
+	__u64 v = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.drops), &what, &v);
+	return v;
+}
+
+static unsigned int nr_series(struct spanmon_bpf *skel)
+{
+	struct span_hist_key k, *prev = NULL, next;
+	unsigned int n = 0;
+
+	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.hists), prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* One exit -> entry of @vcpu taking @delta ns. */
+static void exit_entry(struct spanmon_bpf *skel, __u64 vcpu, __u64 t, __u64 delta)
+{
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, t, vcpu, SPAN_ISA_SVM), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, t + delta, vcpu, 0), 0);
+}
+
+TEST(exit_latency_lands_in_its_log2_slot)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+	struct span_hist h;
+	/* delta -> slot: [2^i, 2^(i+1)) ns in slot i; 0 and 1 in slot 0. */
+	static const struct { __u64 delta; unsigned int slot; } cases[] = {
+		{ 0, 0 }, { 1, 0 }, { 2, 1 }, { 1000, 9 }, { 1023, 9 }, { 1024, 10 },
+		{ 2400, 11 }, { 1ull << 30, 30 }, { (1ull << 31) - 1, 30 },
+		{ 1ull << 31, 31 }, { 5000000000ull, 31 } /* clamped */,
+	};
+	__u64 sum = 0, t = 1000000;
+	unsigned int i;
+
+	ASSERT_TRUE(skel != NULL);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		__u64 before;
+
+		get_hist(skel, SPAN_KIND_EXIT, 0, &h);
+		before = h.slots[cases[i].slot];
+		exit_entry(skel, VCPU_A, t, cases[i].delta);
+		t += cases[i].delta + 1000;
+		sum += cases[i].delta;
+		EXPECT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+		EXPECT_EQ(h.slots[cases[i].slot], before + 1);
+		/* The user side's slot function agrees with the BPF one. */
+		EXPECT_EQ(span_hist_slot(cases[i].delta, SPAN_HIST_SLOTS), cases[i].slot);
+	}
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), ARRAY_SIZE(cases));
+	EXPECT_TRUE(h.sum_ns == sum);
+	EXPECT_EQ(nr_series(skel), 1);
+	spanmon_bpf__destroy(skel);
+}
+
+TEST(exits_pair_with_the_same_vcpus_entry)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+	struct span_hist h;
+
+	ASSERT_TRUE(skel != NULL);
+	/* Interleaved: A exits, B exits, B enters (1000 ns), A enters (4000 ns). */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 100, VCPU_A, SPAN_ISA_SVM), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 200, VCPU_B, SPAN_ISA_SVM), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1200, VCPU_B, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 4100, VCPU_A, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+	EXPECT_EQ(h.slots[9], 1);	/* B: 1000 ns */
+	EXPECT_EQ(h.slots[11], 1);	/* A: 4000 ns */
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 2);
+	EXPECT_EQ(h.sum_ns, 5000);
+
+	/* An entry without an exit, and a second entry of A: nothing. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 9000, VCPU_C, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 9500, VCPU_A, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 2);
+	EXPECT_EQ(h.sum_ns, 5000);
+	EXPECT_EQ(nr_series(skel), 1);
+	spanmon_bpf__destroy(skel);
+}
+
+TEST(page_fault_is_timed_to_the_vcpus_entry)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+	struct span_hist h;
+
+	ASSERT_TRUE(skel != NULL);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 1000, VCPU_A, SPAN_ISA_SVM), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_page_fault, 1100, VCPU_A, 0x7000), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1600, VCPU_A, 0), 0);
+	/* Not nested: the synthetic vcpu's hflags read fails, as 0. */
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_PF, 0, &h), 0);
+	EXPECT_EQ(h.slots[8], 1);	/* 500 ns */
+	EXPECT_EQ(h.sum_ns, 500);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+	EXPECT_EQ(h.slots[9], 1);	/* 600 ns */
+	EXPECT_TRUE(get_hist(skel, SPAN_KIND_PF, 1, &h) != 0);
+	spanmon_bpf__destroy(skel);
+}
+
+TEST(nested_reflection_pairs_by_thread)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+	struct span_hist h;
+
+	ASSERT_TRUE(skel != NULL);
+	/* The last nested exit before L1's VMRUN is the reflected one. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmexit, 0, VCPU_A, SPAN_ISA_SVM), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmexit, 1000, VCPU_A, SPAN_ISA_SVM), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmenter, 4000, 0xfff0, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmenter, 9000, 0xfff0, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_NESTED, 0, &h), 0);
+	EXPECT_EQ(h.slots[11], 1);	/* 3000 ns */
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	spanmon_bpf__destroy(skel);
+}
+
+TEST(span_ops_are_timed_per_op)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+	struct bpf_program *ops[SPAN_OP_NR] = {
+		[SPAN_OP_ATTACH] = skel ? skel->progs.span_attach : NULL,
+		[SPAN_OP_DETACH] = skel ? skel->progs.span_detach : NULL,
+		[SPAN_OP_SHADOW_SYNC] = skel ? skel->progs.span_shadow_sync : NULL,
+		[SPAN_OP_VIEW_FAULT] = skel ? skel->progs.span_view_fault : NULL,
+	};
+	struct span_hist h;
+	unsigned int op;
+
+	ASSERT_TRUE(skel != NULL);
+	for (op = 0; op < SPAN_OP_NR; op++) {
+		/* op i takes 2^(10+i) ns: each in its own slot. */
+		ASSERT_EQ(run_at(skel, ops[op], 0, 0, 0), 0);
+		ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1ull << (10 + op), VCPU_C, 0), 0);
+	}
+	for (op = 0; op < SPAN_OP_NR; op++) {
+		ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
+		EXPECT_EQ(h.slots[10 + op], 1);
+		EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	}
+	spanmon_bpf__destroy(skel);
+}
+
+TEST(full_hists_map_counts_drops)
+{
+	struct spanmon_bpf *skel = load(2, 0);
+	struct span_hist h;
+
+	ASSERT_TRUE(skel != NULL);
+	exit_entry(skel, VCPU_A, 1000, 100);		/* series 1: exit */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmexit, 0, VCPU_A, 2), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmenter, 50, 0, 0), 0); /* series 2 */
+	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.span_attach, 0, 0, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 70, VCPU_C, 0), 0); /* no room */
+	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 1);
+	ASSERT_EQ(run_at(skel, skel->progs.span_detach, 0, 0, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 70, VCPU_C, 0), 0);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 2);
+	/* Existing series still count. */
+	exit_entry(skel, VCPU_A, 5000, 100);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 2);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 2);
+	EXPECT_EQ(nr_series(skel), 2);
+	spanmon_bpf__destroy(skel);
+}
+
+TEST(full_inflight_map_counts_drops)
+{
+	struct spanmon_bpf *skel = load(0, 1);
+
+	ASSERT_TRUE(skel != NULL);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 0, VCPU_A, 2), 0);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 0, VCPU_B, 2), 0);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 1);
+	spanmon_bpf__destroy(skel);
+}
+
+TEST(vm_is_named_after_its_process)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+	__u32 tgid = getpid();
+	struct span_vm vm = {};
+	char comm[32] = "";
+	FILE *f;
+
+	ASSERT_TRUE(skel != NULL);
+	exit_entry(skel, VCPU_A, 1000, 10);
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel->maps.vms), &tgid, &vm), 0);
+	f = fopen("/proc/self/comm", "r");
+	ASSERT_TRUE(f != NULL);
+	ASSERT_TRUE(fgets(comm, sizeof(comm), f) != NULL);
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	EXPECT_STREQ(vm.comm, comm);
+	spanmon_bpf__destroy(skel);
+}

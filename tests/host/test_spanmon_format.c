@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spanmon's renderings of a synthetic snapshot: Prometheus text (cumulative
+ * buckets in seconds, +Inf == _count, _sum, escaped labels, merged label
+ * sets), JSON, the 80-column terminal view, quantile estimates.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "span/hist.h"
+#include "span/util.h"
+#include "format.h"
+
+static struct spanmon_vm vms[3];
+static struct spanmon_series series[4];
+
+/*
+ * Two "qemu" VMs (tgid 200 seen first), one with a hostile comm, and one
+ * tgid (400) the vms map had no room for, with two exit series of the same
+ * labels as far as the output goes.
+ */
+static void make_snapshot(struct spanmon_snapshot *s)
+{
+	memset(vms, 0, sizeof(vms));
+	memset(series, 0, sizeof(series));
+	vms[0].tgid = 100;
+	strcpy(vms[0].vm.comm, "qemu");
+	vms[0].vm.first_ns = 5;
+	vms[1].tgid = 200;
+	strcpy(vms[1].vm.comm, "qemu");
+	vms[1].vm.first_ns = 3;
+	vms[2].tgid = 300;
+	strcpy(vms[2].vm.comm, "we\"ird\\\n");
+	vms[2].vm.first_ns = 1;
+
+	/* qemu (tgid 100), vCPU 1, SVM IOIO: 2 x ~1 us, 1 x ~3 us, 1 clamped. */
+	series[0].key = (struct span_hist_key){ SPAN_KIND_EXIT, 100, 1, 0x7b, SPAN_ISA_SVM, 0 };
+	series[0].hist.slots[9] = 2;
+	series[0].hist.slots[11] = 1;
+	series[0].hist.slots[SPAN_HIST_SLOTS - 1] = 1;
+	series[0].hist.sum_ns = 3000000000ull;
+	/* Nested page faults of the odd VM. */
+	series[1].key = (struct span_hist_key){ SPAN_KIND_PF, 300, 0, 0, 0, 1 };
+	series[1].hist.slots[12] = 4;
+	series[1].hist.sum_ns = 20000;
+	/* tgid 400, unnamed: two series that both read vm="unknown". */
+	series[2].key = (struct span_hist_key){ SPAN_KIND_NESTED, 400, 0, 0, 0, 0 };
+	series[2].hist.slots[14] = 1;
+	series[2].hist.sum_ns = 20000;
+	series[3].key = (struct span_hist_key){ SPAN_KIND_NESTED, 401, 0, 0, 0, 0 };
+	series[3].hist.slots[14] = 2;
+	series[3].hist.sum_ns = 40000;
+
+	memset(s, 0, sizeof(*s));
+	s->vms = vms;
+	s->nr_vms = 3;
+	s->series = series;
+	s->nr_series = 4;
+	s->drops[SPAN_DROP_HISTS] = 7;
+	s->time_ns = 1700000000ull * 1000000000ull;
+	spanmon_label_vms(s);
+}
+
+static char *render(int (*fn)(FILE *, const struct spanmon_snapshot *, const char *),
+		    const struct spanmon_snapshot *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	if (fn(f, s, "1.2\"x")) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int json_fn(FILE *f, const struct spanmon_snapshot *s, const char *v)
+{
+	(void)v;
+	return spanmon_format_json(f, s);
+}
+
+static int top_fn(FILE *f, const struct spanmon_snapshot *s, const char *v)
+{
+	struct spanmon_top_opts o = { .per_vcpu = true, .limit = 0 };
+
+	(void)v;
+	return spanmon_format_top(f, s, &o);
+}
+
+/* The value of the line that starts with @prefix, or -1. */
+static double value_of(const char *text, const char *prefix)
+{
+	const char *p = text;
+	size_t n = strlen(prefix);
+
+	while (p && *p) {
+		if (!strncmp(p, prefix, n) && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+static int count_lines_with(const char *text, const char *needle)
+{
+	int n = 0;
+	const char *p = text;
+
+	while ((p = strstr(p, needle))) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+TEST(vm_labels_are_comm_and_index_never_pid)
+{
+	struct spanmon_snapshot s;
+
+	make_snapshot(&s);
+	EXPECT_STREQ(spanmon_vm_label(&s, 200), "qemu-0");	/* seen first */
+	EXPECT_STREQ(spanmon_vm_label(&s, 100), "qemu-1");
+	EXPECT_STREQ(spanmon_vm_label(&s, 300), "we\"ird\\\n-0");
+	EXPECT_STREQ(spanmon_vm_label(&s, 400), "unknown");
+}
+
+TEST(prometheus_buckets_are_cumulative_seconds)
+{
+	struct spanmon_snapshot s;
+	char *t;
+	const char *base = "span_kvm_exit_handling_seconds";
+	char name[256];
+	double prev = 0, v, count;
+	unsigned int i;
+
+	make_snapshot(&s);
+	t = render(spanmon_format_prometheus, &s);
+	ASSERT_TRUE(t != NULL);
+	EXPECT_TRUE(strstr(t, "# TYPE span_kvm_exit_handling_seconds histogram\n") != NULL);
+	/* Slot 9 is [512, 1024) ns: le = 1.024e-06 s holds the 2 of it. */
+	EXPECT_EQ(value_of(t, "span_kvm_exit_handling_seconds_bucket{vm=\"qemu-1\",vcpu=\"1\","
+			   "reason=\"ioio\",le=\"5.12e-07\"}"), 0);
+	EXPECT_EQ(value_of(t, "span_kvm_exit_handling_seconds_bucket{vm=\"qemu-1\",vcpu=\"1\","
+			   "reason=\"ioio\",le=\"1.024e-06\"}"), 2);
+	EXPECT_EQ(value_of(t, "span_kvm_exit_handling_seconds_bucket{vm=\"qemu-1\",vcpu=\"1\","
+			   "reason=\"ioio\",le=\"4.096e-06\"}"), 3);
+	/* The clamped slot is only in +Inf. */
+	EXPECT_EQ(value_of(t, "span_kvm_exit_handling_seconds_bucket{vm=\"qemu-1\",vcpu=\"1\","
+			   "reason=\"ioio\",le=\"2.147483648\"}"), 3);
+	count = value_of(t, "span_kvm_exit_handling_seconds_count{vm=\"qemu-1\",vcpu=\"1\","
+			 "reason=\"ioio\"}");
+	EXPECT_EQ(count, 4);
+	EXPECT_EQ(value_of(t, "span_kvm_exit_handling_seconds_bucket{vm=\"qemu-1\",vcpu=\"1\","
+			   "reason=\"ioio\",le=\"+Inf\"}"), count);
+	EXPECT_TRUE(fabs(value_of(t, "span_kvm_exit_handling_seconds_sum{vm=\"qemu-1\","
+				  "vcpu=\"1\",reason=\"ioio\"}") - 3.0) < 1e-9);
+	/* Every bucket, in order, never decreasing; 31 finite + +Inf. */
+	for (i = 0; i < SPAN_HIST_SLOTS - 1; i++) {
+		snprintf(name, sizeof(name), "%s_bucket{vm=\"qemu-1\",vcpu=\"1\",reason=\"ioio\","
+			 "le=\"%.10g\"}", base, span_hist_slot_le_seconds(i));
+		v = value_of(t, name);
+		EXPECT_TRUE(v >= prev);
+		prev = v;
+	}
+	EXPECT_EQ(count_lines_with(t, "span_kvm_exit_handling_seconds_bucket{"), SPAN_HIST_SLOTS);
+	free(t);
+}
+
+TEST(prometheus_labels_are_escaped_and_merged)
+{
+	struct spanmon_snapshot s;
+	char *t;
+
+	make_snapshot(&s);
+	t = render(spanmon_format_prometheus, &s);
+	ASSERT_TRUE(t != NULL);
+	/* comm we"ird\<newline> -> we\"ird\\\n */
+	EXPECT_EQ(value_of(t, "span_kvm_page_fault_service_seconds_count"
+			   "{vm=\"we\\\"ird\\\\\\n-0\",nested=\"true\"}"), 4);
+	/* tgids 400 and 401 both read "unknown": one series, summed. */
+	EXPECT_EQ(count_lines_with(t, "span_kvm_nested_reflect_seconds_count{"), 1);
+	EXPECT_EQ(value_of(t, "span_kvm_nested_reflect_seconds_count{vm=\"unknown\"}"), 3);
+	EXPECT_TRUE(fabs(value_of(t, "span_kvm_nested_reflect_seconds_sum{vm=\"unknown\"}") -
+			 60e-6) < 1e-12);
+	EXPECT_EQ(value_of(t, "span_events_dropped_total{map=\"hists\"}"), 7);
+	EXPECT_EQ(value_of(t, "span_events_dropped_total{map=\"inflight\"}"), 0);
+	EXPECT_TRUE(strstr(t, "# TYPE span_events_dropped_total counter\n") != NULL);
+	EXPECT_EQ(value_of(t, "span_build_info{version=\"1.2\\\"x\"}"), 1);
+	/* Every histogram has its TYPE, even when empty (span ops here). */
+	EXPECT_TRUE(strstr(t, "# TYPE span_op_seconds histogram\n") != NULL);
+	/* No pid anywhere in the labels. */
+	EXPECT_TRUE(strstr(t, "pid") == NULL);
+	EXPECT_TRUE(strstr(t, "=\"100\"") == NULL && strstr(t, "=\"200\"") == NULL);
+	free(t);
+}
+
+TEST(json_snapshot)
+{
+	struct spanmon_snapshot s;
+	char *t;
+
+	make_snapshot(&s);
+	t = render(json_fn, &s);
+	ASSERT_TRUE(t != NULL);
+	EXPECT_TRUE(strstr(t, "{\"vm\":\"qemu-0\",\"comm\":\"qemu\",\"pid\":200}") != NULL);
+	EXPECT_TRUE(strstr(t, "{\"kind\":\"exit\",\"vm\":\"qemu-1\",\"vcpu\":1,\"reason\":\"ioio\","
+			   "\"count\":4,\"sum_ns\":3000000000,\"p50_ns\":1024,") != NULL);
+	EXPECT_TRUE(strstr(t, "\"vm\":\"we\\\"ird\\\\\\u000a-0\",\"nested\":true,\"count\":4") != NULL);
+	EXPECT_TRUE(strstr(t, "\"dropped\":{\"hists\":7,\"vms\":0,\"inflight\":0}}") != NULL);
+	/* One line, ending in a newline. */
+	EXPECT_EQ(count_lines_with(t, "\n"), 1);
+	EXPECT_TRUE(t[strlen(t) - 1] == '\n');
+	free(t);
+}
+
+TEST(top_fits_80_columns)
+{
+	struct spanmon_snapshot s;
+	char *t, *line, *save = NULL;
+	int lines = 0;
+
+	make_snapshot(&s);
+	t = render(top_fn, &s);
+	ASSERT_TRUE(t != NULL);
+	EXPECT_TRUE(strstr(t, "reason=ioio") != NULL);
+	EXPECT_TRUE(strstr(t, "p50 1.0us") != NULL);
+	EXPECT_TRUE(strstr(t, "2147483648 -> inf") != NULL);
+	for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		EXPECT_LE(strlen(line), 79);
+		lines++;
+	}
+	EXPECT_GE(lines, 10);
+	free(t);
+}
+
+TEST(quantiles_interpolate_inside_slots)
+{
+	__u64 slots[SPAN_HIST_SLOTS] = { 0 };
+
+	EXPECT_TRUE(span_hist_quantile_ns(slots, SPAN_HIST_SLOTS, 0.5) == 0);
+	slots[10] = 10;	/* [1024, 2048) */
+	EXPECT_TRUE(span_hist_quantile_ns(slots, SPAN_HIST_SLOTS, 0.5) == 1536);
+	EXPECT_TRUE(span_hist_quantile_ns(slots, SPAN_HIST_SLOTS, 1.0) == 2048);
+	slots[12] = 10;	/* [4096, 8192) */
+	EXPECT_TRUE(span_hist_quantile_ns(slots, SPAN_HIST_SLOTS, 0.5) == 2048);
+	EXPECT_TRUE(span_hist_quantile_ns(slots, SPAN_HIST_SLOTS, 0.9) == 4096 + 4096 * 0.8);
+	/* The clamped last slot gives its lower bound. */
+	slots[SPAN_HIST_SLOTS - 1] = 1000;
+	EXPECT_TRUE(span_hist_quantile_ns(slots, SPAN_HIST_SLOTS, 0.99) ==
+		    (double)(1ull << (SPAN_HIST_SLOTS - 1)));
+}
+
+TEST(slot_bounds_in_seconds)
+{
+	EXPECT_TRUE(span_hist_slot_le_seconds(0) == 2e-9);
+	EXPECT_TRUE(span_hist_slot_le_seconds(9) == 1.024e-6);
+	EXPECT_TRUE(span_hist_slot_le_seconds(29) == 1.073741824);
+	EXPECT_EQ(span_hist_slot(0, SPAN_HIST_SLOTS), 0);
+	EXPECT_EQ(span_hist_slot(1023, SPAN_HIST_SLOTS), 9);
+	EXPECT_EQ(span_hist_slot(UINT64_MAX, SPAN_HIST_SLOTS), SPAN_HIST_SLOTS - 1);
+	EXPECT_EQ(span_hist_slot_low_ns(10), 1024);
+}
+
+TEST(reason_names_are_bounded)
+{
+	char buf[32];
+
+	EXPECT_STREQ(spanmon_reason_name(SPAN_ISA_SVM, 0x7b, buf, sizeof(buf)), "ioio");
+	EXPECT_STREQ(spanmon_reason_name(SPAN_ISA_SVM, 0x400, buf, sizeof(buf)), "npf");
+	EXPECT_STREQ(spanmon_reason_name(SPAN_ISA_SVM, 0x4e, buf, sizeof(buf)), "excp14");
+	EXPECT_STREQ(spanmon_reason_name(SPAN_ISA_VMX, 48, buf, sizeof(buf)), "ept_violation");
+	EXPECT_STREQ(spanmon_reason_name(SPAN_ISA_VMX, 99, buf, sizeof(buf)), "vmx_99");
+	EXPECT_STREQ(spanmon_reason_name(SPAN_ISA_UNKNOWN, 0, buf, sizeof(buf)), "unknown");
+}
