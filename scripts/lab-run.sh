@@ -19,6 +19,7 @@
 #   --smp N         vCPUs (default 2)        --mem SIZE   (default 2G)
 #   --timeout S     whole-run limit (default: sum of test limits + 120 s)
 #   --quiet         do not stream the console (it is still saved)
+#   --only A,B      run only the tests of LIST with these names
 # Environment: O (build dir, default out), LAB_ACCEL=tcg|kvm to force one.
 
 set -euo pipefail
@@ -29,7 +30,7 @@ O=${O:-$top/out}
 kdir=$O/kernel
 bindir=$O/lab-bin
 results=$O/lab
-name= smp=2 mem=2G timeout= shell=0 quiet=0 list=
+name= smp=2 mem=2G timeout= shell=0 quiet=0 list= only=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--shell) shell=1 ;;
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--quiet) quiet=1 ;;
+	--only) only=$2; shift ;;
 	-*) die "lab-run.sh: unknown option $1" ;;
 	*) list=$1 ;;
 	esac
@@ -55,6 +57,13 @@ mkdir -p "$results"
 res=$results/$name
 rm -rf "$res" "$res.results"
 mkdir -p "$res"
+
+if [ -n "$only" ]; then
+	sub=$res/tests.list
+	awk -v only=",$only," '/^[[:space:]]*(#|$)/ { next } index(only, "," $1 ",")' "$list" >"$sub"
+	[ -s "$sub" ] || die "--only $only: no such test in $list"
+	list=$sub
+fi
 
 initrd=$O/lab/$name.cpio.gz
 "$top/scripts/lab-initramfs.sh" "$initrd" "$kdir" "$bindir" "$list"
