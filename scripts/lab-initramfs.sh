@@ -3,8 +3,9 @@
 #
 # Assemble the lab's initramfs: busybox, bash (the selftests want it), the
 # project's lab binaries with their shared libraries, the lab test scripts,
-# the stock KVM selftests that LIST names, and LIST itself as
-# /span/tests.list, read by tests/lab/init.
+# the stock KVM selftests that LIST runs ("selftest PATH") or names for its
+# scripts ("@selftests PATH..." lines), and LIST itself as /span/tests.list,
+# read by tests/lab/init.
 #
 # Usage: scripts/lab-initramfs.sh OUT.cpio.gz KERNEL_DIR BIN_DIR LIST
 
@@ -50,10 +51,13 @@ for f in "$top"/tests/lab/selftest "$top"/tests/lab/*.sh; do
 	install -m 0755 "$f" "$root/span/tests/$(basename "$f")"
 done
 
-# The list, without comments; and every selftest it runs.
-sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list" >"$root/span/tests.list"
-grep -oE '(^|[[:space:]])selftest( -s)? [^ ]+' "$root/span/tests.list" |
-	awk '{print $NF}' | sort -u | while read -r t; do
+# The list, without comments and directives; and every selftest it runs
+# ("selftest PATH") or names for its scripts ("@selftests PATH...").
+sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e '/^@/d' "$list" >"$root/span/tests.list"
+{
+	{ grep -oE '(^|[[:space:]])selftest( -s)? [^ ]+' "$root/span/tests.list" || true; } | awk '{print $NF}'
+	sed -n 's/^@selftests[[:space:]]//p' "$list" | tr ' \t' '\n\n'
+} | sed '/^$/d' | sort -u | while read -r t; do
 	[ -x "$kdir/selftests/$t" ] || die "$list: no selftest $t in $kdir/selftests"
 	mkdir -p "$root/span/selftests/$(dirname "$t")"
 	cp "$kdir/selftests/$t" "$root/span/selftests/$t"

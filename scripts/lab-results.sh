@@ -58,7 +58,7 @@ while read -r tname tlimit _; do
 		printf 'FAIL\tlab:%s\t%s (log: %s)\n' "$tname" "$why" "$res/$tname.log" >>"$out"
 		failed=1
 	fi
-done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list")
+done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e '/^@/d' "$list")
 
 # Kernel health: any report from the kernel (printk lines carry a timestamp,
 # user-space output does not) fails the run, naming the test it came during.

@@ -60,8 +60,8 @@ mkdir -p "$res"
 
 if [ -n "$only" ]; then
 	sub=$res/tests.list
-	awk -v only=",$only," '/^[[:space:]]*(#|$)/ { next } index(only, "," $1 ",")' "$list" >"$sub"
-	[ -s "$sub" ] || die "--only $only: no such test in $list"
+	awk -v only=",$only," '/^@/ { print; next } /^[[:space:]]*(#|$)/ { next } index(only, "," $1 ",")' "$list" >"$sub"
+	grep -qv '^@' "$sub" || die "--only $only: no such test in $list"
 	list=$sub
 fi
 
@@ -103,7 +103,7 @@ fi
 
 # Whole-run limit: every test's own limit, plus boot and slack.
 if [ -z "$timeout" ]; then
-	timeout=$(awk '!/^[[:space:]]*(#|$)/ { s += $2 } END { print s + 120 }' "$list")
+	timeout=$(awk '!/^[[:space:]]*(#|@|$)/ { s += $2 } END { print s + 120 }' "$list")
 fi
 info "lab: $name on $accel, $smp vCPUs, $mem, limit ${timeout}s ($(uname -m) host)"
 
