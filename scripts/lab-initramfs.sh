@@ -40,8 +40,10 @@ for applet in $("$root/bin/busybox" --list-full); do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 copy_with_libs /bin/bash /bin/bash
-# Selftest assertion reports resolve addresses with it.
+# Selftest assertion reports resolve addresses with it; lab tests read
+# JSON with jq.
 copy_with_libs "$(command -v addr2line)" /usr/bin/addr2line
+copy_with_libs "$(command -v jq)" /usr/bin/jq
 
 install -m 0755 "$top/tests/lab/init" "$root/init"
 for f in "$bindir"/*; do
