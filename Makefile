@@ -8,6 +8,7 @@
 #   make check-lab    lab tests only
 #   make kernel       the lab kernel + KVM selftests (cached, see kvm-patches/)
 #   make lab-shell    an interactive shell in the lab
+#   make bench        benchmarks in the lab, printed as tables (bench/)
 #   make              the user-space programs (into $(O)/)
 #
 # O=dir builds elsewhere (default out/), V=1 shows commands, WERROR=0 makes
@@ -62,7 +63,7 @@ LAB_PROGS := kvmloop
 PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 
 .PHONY: all setup setup-host kernel run check check-host check-lab \
-	lab-shell clean help
+	lab-shell bench clean help
 .DEFAULT_GOAL := all
 # Keep generated objects and skeletons between runs.
 .SECONDARY:
@@ -162,6 +163,12 @@ run: setup
 
 check: setup
 	$(Q)scripts/check.sh host lab
+
+# Benchmarks: in the lab, side by side in one run, printed as tables.
+bench: setup
+	$(Q)$(MAKE) --no-print-directory lab-deps
+	$(Q)scripts/lab-run.sh --name bench bench/bench.list | \
+		sed -n '/^@@SPAN-BEGIN/,/^@@SPAN-END/p; /^lab results/,$$p'
 
 clean:
 	rm -rf $(O)

@@ -44,12 +44,13 @@ copy_with_libs /bin/bash /bin/bash
 # JSON with jq.
 copy_with_libs "$(command -v addr2line)" /usr/bin/addr2line
 copy_with_libs "$(command -v jq)" /usr/bin/jq
+copy_with_libs "$(command -v bpftool)" /usr/sbin/bpftool
 
 install -m 0755 "$top/tests/lab/init" "$root/init"
 for f in "$bindir"/*; do
 	[ -x "$f" ] && [ -f "$f" ] && copy_with_libs "$f" "/span/bin/$(basename "$f")"
 done
-for f in "$top"/tests/lab/selftest "$top"/tests/lab/*.sh; do
+for f in "$top"/tests/lab/selftest "$top"/tests/lab/*.sh "$top"/bench/*.sh; do
 	install -m 0755 "$f" "$root/span/tests/$(basename "$f")"
 done
 
