@@ -1,12 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The main job's workload (make run): KVM inside the lab, single-level and
-# nested, with every exit counted by BPF on the kvm:* tracepoints.
+# nested, with every exit counted by kvmexits and timed by spanmon, both BPF
+# programs on the kvm:* tracepoints.
 set -e
 step() { printf '\n==== %s\n' "$*"; }
 
-step "The lab: $(uname -r), $(nproc) CPUs, $(grep -o -m1 -w 'svm\|vmx' /proc/cpuinfo) with" \
-	"nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null || echo ?)"
+step "The lab: $(uname -r), $(nproc) CPUs, $(grep -o -m1 -w 'svm\|vmx' /proc/cpuinfo)" \
+	"with nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null || echo ?)"
+
+# spanmon stays attached through every step; its view is shown at the end.
+spanmon --reset
+spanmon top -i 3600 -n 2 >/dev/null 2>&1 &
+mon=$!
+sleep 2
 
 step "1. A one-vCPU guest doing 100000 port-I/O exits, counted by kvmexits (BPF, CO-RE)"
 kvmexits -- kvmloop -n 100000
@@ -17,5 +24,10 @@ kvmexits -- /span/selftests/x86_64/svm_vmcall_test
 step "3. Nested state save/restore while L2 runs (state_test)"
 kvmexits -- /span/selftests/x86_64/state_test
 
-step "Every exit above went through KVM in the lab kernel; nested exits are L2 exits" \
-	"that L0 handled or reflected to L1."
+kill -INT $mon
+wait $mon || true
+step "4. spanmon's view of all of it (latencies under TCG emulation: compare ratios)"
+spanmon top -n 1 --limit 6
+
+step "Done: every exit above went through KVM in the lab kernel; nested exits are" \
+	"L2 exits that L0 handled or reflected to L1."
