@@ -131,6 +131,7 @@ $(O)/tests/host/unit: tests/host/harness.c $(HOST_TEST_SRCS) $(LIB_SRCS) \
 
 # The BPF unit tests: the spanmon skeleton driven by BPF_PROG_TEST_RUN.
 $(O)/tests/host/spanmon_bpf: tests/host/harness.c $(HOST_BPF_TEST_SRCS) $(LIB_SRCS) \
+		spanmon/inflight.c spanmon/inflight.h \
 		$(O)/bpf/spanmon.skel.h bpf/spanmon.h tests/host/harness.h \
 		$(wildcard include/span/*.h)
 	$(call msg,CCLD,$@ [asan+ubsan])

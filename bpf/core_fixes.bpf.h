@@ -47,6 +47,25 @@ struct vcpu_vmx___span {
 } __attribute__((preserve_access_index));
 
 /*
+ * Reads through the vcpu pointer: bpf_probe_read_kernel() is a helper call
+ * each; bpf_rdonly_cast() (6.2+, inlined away by the verifier since 6.8)
+ * makes them plain loads, which the JIT guards like probe reads (a bad
+ * pointer reads 0, as on the synthetic vcpus of tests).  The cast takes a
+ * type of vmlinux's BTF only, so user space turns each on where the type is
+ * built in (spanmon_collect_open()); elsewhere, a KVM built as modules,
+ * the probe reads stay.  Dead code of the path not taken is removed at
+ * load.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+const volatile bool direct_vcpu = false;	/* struct kvm_vcpu in vmlinux */
+const volatile bool direct_svm = false;		/* struct vcpu_svm in vmlinux */
+const volatile bool direct_vmx = false;		/* struct vcpu_vmx in vmlinux */
+
+#define span_cast(ptr, type) \
+	((type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)))
+
+/*
  * The exit reason of @vcpu as kvm_exit reports it.  Returns the isa it was
  * read for, or SPAN_ISA_UNKNOWN (and *reason = 0) when the vendor struct is
  * absent or the read fails (as with the synthetic pointers of host tests).
@@ -55,6 +74,27 @@ static __always_inline __u32 span_exit_reason(struct kvm_vcpu *vcpu, __u32 isa,
 					      __u32 *reason)
 {
 	*reason = 0;
+	if (isa == SPAN_ISA_SVM && direct_svm &&
+	    bpf_core_type_exists(struct vcpu_svm___span)) {
+		struct vcpu_svm___span *svm = span_cast((void *)vcpu -
+			bpf_core_field_offset(struct vcpu_svm___span, vcpu),
+			struct vcpu_svm___span);
+		struct vmcb___span *vmcb = svm->vmcb;
+
+		if (!vmcb)
+			return SPAN_ISA_UNKNOWN;
+		*reason = vmcb->control.exit_code;
+		return SPAN_ISA_SVM;
+	}
+	if (isa == SPAN_ISA_VMX && direct_vmx &&
+	    bpf_core_type_exists(struct vcpu_vmx___span)) {
+		struct vcpu_vmx___span *vmx = span_cast((void *)vcpu -
+			bpf_core_field_offset(struct vcpu_vmx___span, vcpu),
+			struct vcpu_vmx___span);
+
+		*reason = vmx->exit_reason.full & 0xffff;
+		return SPAN_ISA_VMX;
+	}
 	if (isa == SPAN_ISA_SVM && bpf_core_type_exists(struct vcpu_svm___span)) {
 		struct vcpu_svm___span *svm = (void *)vcpu -
 			bpf_core_field_offset(struct vcpu_svm___span, vcpu);
@@ -86,6 +126,8 @@ static __always_inline __u8 span_is_guest_mode(struct kvm_vcpu *vcpu)
 {
 	__u32 hflags = 0;
 
+	if (direct_vcpu)
+		return !!(span_cast(vcpu, struct kvm_vcpu)->arch.hflags & SPAN_HF_GUEST_MASK);
 	if (bpf_core_read(&hflags, sizeof(hflags), &vcpu->arch.hflags))
 		return 0;
 	return !!(hflags & SPAN_HF_GUEST_MASK);
@@ -95,6 +137,8 @@ static __always_inline __u32 span_vcpu_id(struct kvm_vcpu *vcpu)
 {
 	int id = 0;
 
+	if (direct_vcpu)
+		return span_cast(vcpu, struct kvm_vcpu)->vcpu_id;
 	if (bpf_core_read(&id, sizeof(id), &vcpu->vcpu_id))
 		return 0;
 	return id;

@@ -51,9 +51,20 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+/*
+ * One entry per vCPU seen, updated in place and never deleted by the
+ * programs: a hash update (bucket lock, element swap) and a delete on every
+ * exit cost more than everything else spanmon does per exit, more still on
+ * a lockdep kernel.  kvm_entry marks the entry consumed (exit_ns = 0).
+ * Entries of vCPUs gone quiet (destroyed) are pruned by user space
+ * (spanmon_inflight_prune(), on every snapshot); a new vCPU finding the map
+ * full is a counted drop.  No prealloc: an element user space deletes while
+ * a program writes into it stays valid memory until an RCU grace period.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SPANMON_MAX_INFLIGHT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);	/* struct kvm_vcpu * */
 	__type(value, struct span_vcpu_inflight);
 } vcpu_inflight SEC(".maps");
@@ -143,19 +154,46 @@ static __always_inline void hist_add(struct span_hist_key *key, __u64 delta)
 	__sync_fetch_and_add(&h->sum_ns, delta);
 }
 
+static const struct span_vcpu_inflight zero_inflight;
+
+/* @vcpu's in-flight entry, made on its first exit or fault; NULL: map full. */
+static __always_inline struct span_vcpu_inflight *inflight_of(__u64 *key)
+{
+	struct span_vcpu_inflight *in;
+
+	in = bpf_map_lookup_elem(&vcpu_inflight, key);
+	if (in)
+		return in;
+	/* Only this vCPU's thread makes its entry: no race to lose. */
+	bpf_map_update_elem(&vcpu_inflight, key, &zero_inflight, BPF_NOEXIST);
+	in = bpf_map_lookup_elem(&vcpu_inflight, key);
+	if (!in)
+		drop(SPAN_DROP_INFLIGHT);
+	return in;
+}
+
 SEC("raw_tp/kvm_exit")
 int BPF_PROG(kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
 {
-	__u64 key = (__u64)vcpu;
-	struct span_vcpu_inflight in = {};
+	__u64 key = (__u64)vcpu, t = now_ns();
+	struct span_vcpu_inflight *in = inflight_of(&key);
+	__u32 reason;
 
-	in.exit_ns = now_ns();
-	in.tgid = bpf_get_current_pid_tgid() >> 32;
-	in.vcpu = span_vcpu_id(vcpu);
-	in.isa = span_exit_reason(vcpu, isa, &in.reason);
-	/* Replaces a stale entry (an exit whose entry we never saw). */
-	if (bpf_map_update_elem(&vcpu_inflight, &key, &in, BPF_ANY))
-		drop(SPAN_DROP_INFLIGHT);
+	if (!in)
+		return 0;
+	/*
+	 * Written in place; the same vCPU's exit, fault and entry never run
+	 * at once (vcpu->mutex).  vcpu_id and tgid are read every time: a
+	 * freed vCPU's address is soon another VM's vCPU.  An exit whose
+	 * entry we never saw (and its fault) is simply overwritten.
+	 */
+	in->isa = span_exit_reason(vcpu, isa, &reason);
+	in->reason = reason;
+	in->vcpu = span_vcpu_id(vcpu);
+	in->tgid = bpf_get_current_pid_tgid() >> 32;
+	in->pf_ns = 0;
+	in->last_ns = t;
+	in->exit_ns = t;
 	return 0;
 }
 
@@ -163,21 +201,18 @@ SEC("raw_tp/kvm_page_fault")
 int BPF_PROG(kvm_page_fault, struct kvm_vcpu *vcpu)
 {
 	__u64 key = (__u64)vcpu, t = now_ns();
-	struct span_vcpu_inflight *in, fresh = {};
+	struct span_vcpu_inflight *in = inflight_of(&key);
 
-	in = bpf_map_lookup_elem(&vcpu_inflight, &key);
-	if (in) {
-		in->pf_ns = t;
-		in->pf_nested = span_is_guest_mode(vcpu);
+	if (!in)
 		return 0;
+	if (!in->exit_ns) {
+		/* A fault with no exit seen (spanmon attached mid-exit). */
+		in->tgid = bpf_get_current_pid_tgid() >> 32;
+		in->vcpu = span_vcpu_id(vcpu);
 	}
-	/* A fault with no exit seen (spanmon attached mid-exit). */
-	fresh.pf_ns = t;
-	fresh.pf_nested = span_is_guest_mode(vcpu);
-	fresh.tgid = bpf_get_current_pid_tgid() >> 32;
-	fresh.vcpu = span_vcpu_id(vcpu);
-	if (bpf_map_update_elem(&vcpu_inflight, &key, &fresh, BPF_ANY))
-		drop(SPAN_DROP_INFLIGHT);
+	in->pf_nested = span_is_guest_mode(vcpu);
+	in->last_ns = t;
+	in->pf_ns = t;
 	return 0;
 }
 
@@ -189,7 +224,7 @@ int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
 	struct span_hist_key hk = {};
 
 	in = bpf_map_lookup_elem(&vcpu_inflight, &key);
-	if (in) {
+	if (in && (in->exit_ns | in->pf_ns)) {
 		hk.tgid = in->tgid;
 		if (in->exit_ns && t >= in->exit_ns) {
 			hk.kind = SPAN_KIND_EXIT;
@@ -206,7 +241,9 @@ int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
 			hk.sub = in->pf_nested;
 			hist_add(&hk, t - in->pf_ns);
 		}
-		bpf_map_delete_elem(&vcpu_inflight, &key);
+		/* Consumed: a second entry records nothing. */
+		in->exit_ns = 0;
+		in->pf_ns = 0;
 	}
 
 	/* Dead code, removed at load, on kernels without span tracepoints. */

@@ -12,7 +12,9 @@
 
 #define SPANMON_MAX_SERIES	8192	/* hists: (kind, VM, vCPU, reason) */
 #define SPANMON_MAX_VMS		256	/* vms: VMM processes seen */
-#define SPANMON_MAX_INFLIGHT	4096	/* exits/faults/ops awaiting entry */
+#define SPANMON_MAX_INFLIGHT	4096	/* vCPUs seen; threads with an op pending */
+/* A vCPU with no exit for this long is gone (or never exits): pruned. */
+#define SPANMON_INFLIGHT_MAX_AGE_NS	(60ull * 1000000000ull)
 #define SPANMON_COMM_LEN	16
 
 /* What a histogram measures. */
@@ -68,10 +70,16 @@ struct span_vm {
 	__u64 first_ns;	/* bpf_ktime_get_ns() then: orders VMs of one comm */
 };
 
-/* Per vCPU (keyed by the struct kvm_vcpu pointer): what awaits kvm_entry. */
+/*
+ * Per vCPU (keyed by the struct kvm_vcpu pointer): what awaits kvm_entry.
+ * Kept after the entry (consumed: exit_ns = pf_ns = 0) and reused by the
+ * vCPU's next exit; user space prunes entries quiet for
+ * SPANMON_INFLIGHT_MAX_AGE_NS.
+ */
 struct span_vcpu_inflight {
 	__u64 exit_ns;	/* 0: no exit pending */
 	__u64 pf_ns;	/* 0: no page fault pending */
+	__u64 last_ns;	/* the vCPU's last exit or fault */
 	__u32 tgid;
 	__u32 vcpu;
 	__u32 reason;

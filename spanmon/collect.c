@@ -17,6 +17,7 @@
 #include "span/bpfutil.h"
 #include "span/util.h"
 #include "collect.h"
+#include "inflight.h"
 #include "spanmon.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -49,6 +50,11 @@ static int ensure_bpffs(const char *pin_dir)
 		return -errno;
 	}
 	return 0;
+}
+
+static bool btf_has_struct(const struct btf *btf, const char *name)
+{
+	return btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT) >= 0;
 }
 
 static struct bpf_map *map_by_name(struct spanmon_bpf *skel, const char *name)
@@ -110,6 +116,12 @@ int spanmon_collect_open(struct spanmon_collect *c, const struct spanmon_collect
 		fprintf(stderr, "spanmon: span tracepoints absent (a stock kernel): "
 			"no span operation histograms\n");
 	skel->rodata->have_span_ops = any_span || o->all_programs;
+	/* Plain loads where the cast can name the type (core_fixes.bpf.h). */
+	if (btf__find_by_name_kind(c->vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) >= 0) {
+		skel->rodata->direct_vcpu = btf_has_struct(c->vmlinux, "kvm_vcpu");
+		skel->rodata->direct_svm = btf_has_struct(c->vmlinux, "vcpu_svm");
+		skel->rodata->direct_vmx = btf_has_struct(c->vmlinux, "vcpu_vmx");
+	}
 	skel->rodata->use_fake_clock = o->fake_clock;
 
 	if (o->pin_dir) {
@@ -226,6 +238,9 @@ int spanmon_collect_snapshot(struct spanmon_collect *c, struct spanmon_snapshot 
 	}
 	for (i = 0; i < SPAN_DROP_NR; i++)
 		bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.drops), &i, &s->drops[i]);
+	/* Every view snapshots now and then: the place to forget dead vCPUs. */
+	spanmon_inflight_prune(bpf_map__fd(c->skel->maps.vcpu_inflight), span_now_ns(),
+			       SPANMON_INFLIGHT_MAX_AGE_NS);
 	spanmon_label_vms(s);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "harness.h"
+#include "../../spanmon/inflight.h"
 #include "span/hist.h"
 #include "span/util.h"
 #include "spanmon.h"
@@ -32,6 +33,9 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
+/* Direct loads through the vcpu (bpf_rdonly_cast) or probe reads. */
+static bool direct_reads;
+
 /* Load with the fake clock; @max_series/@max_inflight: 0 keeps the default. */
 static struct spanmon_bpf *load(unsigned int max_series, unsigned int max_inflight)
 {
@@ -43,6 +47,7 @@ static struct spanmon_bpf *load(unsigned int max_series, unsigned int max_inflig
 		return NULL;
 	skel->rodata->use_fake_clock = true;
 	skel->rodata->have_span_ops = true;
+	skel->rodata->direct_vcpu = direct_reads;
 	if (max_series)
 		bpf_map__set_max_entries(skel->maps.hists, max_series);
 	if (max_inflight)
@@ -255,15 +260,92 @@ TEST(full_hists_map_counts_drops)
 	spanmon_bpf__destroy(skel);
 }
 
+static unsigned int nr_inflight(struct spanmon_bpf *skel)
+{
+	__u64 k, *prev = NULL, next;
+	unsigned int n = 0;
+
+	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.vcpu_inflight), prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
 TEST(full_inflight_map_counts_drops)
 {
 	struct spanmon_bpf *skel = load(0, 1);
+	struct span_hist h;
 
 	ASSERT_TRUE(skel != NULL);
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 0, VCPU_A, 2), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 10, VCPU_A, 2), 0);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 0, VCPU_B, 2), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 10, VCPU_B, 2), 0);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 1);
+	/* B's entry finds nothing: its lost exit is the drop, not a sample. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 500, VCPU_B, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1010, VCPU_A, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	EXPECT_EQ(h.sum_ns, 1000);
+	/* An entry stays for its vCPU after kvm_entry: the map is still full. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 2000, VCPU_B, 2), 0);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 2);
+	spanmon_bpf__destroy(skel);
+}
+
+TEST(inflight_entry_is_reused_by_its_vcpu)
+{
+	struct spanmon_bpf *skel = load(0, 1);
+	struct span_hist h;
+	__u64 t = 1000;
+	unsigned int i;
+
+	ASSERT_TRUE(skel != NULL);
+	/* A map of one entry serves one vCPU's exits for good: no churn. */
+	for (i = 0; i < 100; i++, t += 2000)
+		exit_entry(skel, VCPU_A, t, 1000);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 100);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
+	EXPECT_EQ(nr_inflight(skel), 1);
+	spanmon_bpf__destroy(skel);
+}
+
+TEST(quiet_vcpus_are_pruned)
+{
+	struct spanmon_bpf *skel = load(0, 2);
+	int fd;
+	struct span_hist h;
+	const __u64 age = SPANMON_INFLIGHT_MAX_AGE_NS;
+
+	ASSERT_TRUE(skel != NULL);
+	fd = bpf_map__fd(skel->maps.vcpu_inflight);
+	exit_entry(skel, VCPU_A, 1000, 100);		/* A: last exit at 1000 */
+	exit_entry(skel, VCPU_B, 5000, 100);		/* B: last exit at 5000 */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 6000, VCPU_C, 2), 0);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 1);
+	/* Nothing is old enough yet; then only A is. */
+	EXPECT_EQ(spanmon_inflight_prune(fd, 1000 + age - 1, age), 0);
+	EXPECT_EQ(nr_inflight(skel), 2);
+	EXPECT_EQ(spanmon_inflight_prune(fd, 1000 + age, age), 1);
+	EXPECT_EQ(nr_inflight(skel), 1);
+	/* C now has room, and B still pairs. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 7000, VCPU_C, 2), 0);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 1);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 7000, VCPU_B, 2), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 7000 + 4000, VCPU_C, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 7000 + 8000, VCPU_B, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+	EXPECT_EQ(h.slots[11], 1);	/* C: 4000 ns */
+	EXPECT_EQ(h.slots[12], 1);	/* B: 8000 ns */
+	EXPECT_EQ(h.sum_ns, 100 + 100 + 4000 + 8000);
+	/* A pending exit (C's) ages like a consumed one (B's). */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 20000, VCPU_C, 2), 0);
+	EXPECT_EQ(spanmon_inflight_prune(fd, 7000 + age, age), 1);
+	EXPECT_EQ(spanmon_inflight_prune(fd, 20000 + age, age), 1);
+	EXPECT_EQ(nr_inflight(skel), 0);
 	spanmon_bpf__destroy(skel);
 }
 
@@ -284,5 +366,29 @@ TEST(vm_is_named_after_its_process)
 	fclose(f);
 	comm[strcspn(comm, "\n")] = '\0';
 	EXPECT_STREQ(vm.comm, comm);
+	spanmon_bpf__destroy(skel);
+}
+
+/*
+ * The same pairing with vcpu reads as plain loads (what spanmon uses where
+ * struct kvm_vcpu is built in): the synthetic vcpus read as 0 all the same.
+ */
+TEST(direct_reads_pair_and_read_zero)
+{
+	struct spanmon_bpf *skel;
+	struct span_hist h;
+
+	direct_reads = true;
+	skel = load(0, 0);
+	direct_reads = false;
+	ASSERT_TRUE(skel != NULL);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 1000, VCPU_A, SPAN_ISA_SVM), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_page_fault, 1100, VCPU_A, 0x7000), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1600, VCPU_A, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+	EXPECT_EQ(h.slots[9], 1);	/* 600 ns */
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_PF, 0, &h), 0);
+	EXPECT_EQ(h.slots[8], 1);	/* 500 ns */
+	EXPECT_EQ(nr_series(skel), 2);
 	spanmon_bpf__destroy(skel);
 }
