@@ -124,6 +124,7 @@ $(O)/bin/spanmon: $(SPANMON_SRCS) $(wildcard spanmon/*.h) bpf/spanmon.h \
 # ---- host tests: unit tests under ASan+UBSan, CLI contract -----------------------
 $(O)/tests/host/unit: tests/host/harness.c $(HOST_TEST_SRCS) $(LIB_SRCS) \
 		spanmon/format.c spanmon/format.h bpf/spanmon.h \
+		spanmon/fold.c spanmon/fold.h \
 		tests/host/harness.h $(wildcard include/span/*.h)
 	$(call msg,CCLD,$@ [asan+ubsan])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host -Ispanmon \

@@ -22,6 +22,9 @@ struct spanmon_env {
 	bool reset;
 	bool verbose;
 	bool bench;		/* feed: print per-program BPF cost */
+	uint64_t duration;	/* profile: seconds */
+	uint64_t freq;		/* profile: samples per second per CPU */
+	const char *folded;	/* profile: folded stacks to this file ("-": stdout) */
 };
 
 extern struct spanmon_env env;
@@ -36,5 +39,6 @@ int cmd_top(void);
 int cmd_json(void);
 int cmd_serve(void);
 int cmd_feed(void);
+int cmd_profile(void);
 
 #endif /* __SPANMON_BUILTIN_H */

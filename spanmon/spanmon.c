@@ -22,6 +22,8 @@ struct spanmon_env env = {
 	.listen = "127.0.0.1:9464",
 	.interval = 1,
 	.limit = 12,
+	.duration = 10,
+	.freq = 999,
 };
 
 volatile sig_atomic_t spanmon_exiting;
@@ -32,7 +34,8 @@ enum {
 	F_JSON = 1 << 1,
 	F_SERVE = 1 << 2,
 	F_FEED = 1 << 3,
-	F_ALL = F_TOP | F_JSON | F_SERVE | F_FEED,
+	F_PROFILE = 1 << 4,
+	F_ALL = F_TOP | F_JSON | F_SERVE | F_FEED | F_PROFILE,
 };
 
 struct cmd {
@@ -46,6 +49,7 @@ static const struct cmd cmds[] = {
 	{ "top", cmd_top, F_TOP, false },
 	{ "json", cmd_json, F_JSON, false },
 	{ "serve", cmd_serve, F_SERVE, false },
+	{ "profile", cmd_profile, F_PROFILE, false },
 	/* Synthetic events through the real programs and pinned maps: tests. */
 	{ "feed", cmd_feed, F_FEED, true },
 };
@@ -61,6 +65,8 @@ static const char usage_text[] =
 "  top    live view: per series a log2 histogram and p50/p90/p99 (default)\n"
 "  json   one JSON snapshot, or one a line every -i seconds with -n/-i\n"
 "  serve  Prometheus metrics at http://LISTEN/metrics\n"
+"  profile sample where the VMs' threads spend host CPU (perf, -d seconds):\n"
+"         guest / host kernel / VMM per VM, kernel time by exit reason\n"
 "\n"
 "Options:\n"
 "  -i, --interval SECONDS  refresh period for top and json -n (default 1)\n"
@@ -68,6 +74,10 @@ static const char usage_text[] =
 "      --limit N           top: show the N busiest series (default 12, 0: all)\n"
 "      --vcpus             top: one series per vCPU, not per VM\n"
 "  -l, --listen HOST:PORT  serve: address (default 127.0.0.1:9464)\n"
+"  -d, --duration SECONDS  profile: how long to sample (default 10)\n"
+"  -F, --freq HZ           profile: samples per second per CPU (default 999)\n"
+"      --folded FILE       profile: folded stacks for flamegraph.pl or\n"
+"                          speedscope to FILE (-: stdout)\n"
 "      --pin-dir DIR       pinned maps (default " SPANMON_PIN_DIR ")\n"
 "  -r, --reset             unpin (forget) the accumulated histograms first;\n"
 "                          alone, just that\n"
@@ -80,7 +90,8 @@ static const char usage_text[] =
 "    spanmon json                     # one snapshot for scripts\n"
 "    spanmon json -i 10 -n 6          # a JSON line every 10 s for a minute\n"
 "    spanmon serve -l 0.0.0.0:9464    # /metrics for Prometheus, all hosts\n"
-"    spanmon --reset                  # forget the accumulated histograms\n";
+"    spanmon --reset                  # forget the accumulated histograms\n"
+"    spanmon profile -d 30 --folded vm.folded && flamegraph.pl vm.folded >vm.svg\n";
 
 static void usage_error(const char *fmt, const char *arg)
 {
@@ -90,7 +101,7 @@ static void usage_error(const char *fmt, const char *arg)
 	exit(SPAN_EXIT_USAGE);
 }
 
-enum { OPT_LIMIT = 256, OPT_VCPUS, OPT_PIN_DIR, OPT_BENCH };
+enum { OPT_LIMIT = 256, OPT_VCPUS, OPT_PIN_DIR, OPT_BENCH, OPT_FOLDED };
 
 static const struct {
 	int val;
@@ -98,8 +109,9 @@ static const struct {
 } opt_flags[] = {
 	{ 'i', F_TOP | F_JSON | F_FEED }, { 'n', F_TOP | F_JSON | F_FEED },
 	{ OPT_LIMIT, F_TOP }, { OPT_VCPUS, F_TOP }, { 'l', F_SERVE },
-	{ OPT_PIN_DIR, F_ALL }, { 'r', F_ALL }, { 'v', F_ALL },
-	{ OPT_BENCH, F_FEED },
+	{ OPT_PIN_DIR, F_ALL & ~F_PROFILE }, { 'r', F_ALL & ~F_PROFILE },
+	{ 'v', F_ALL }, { OPT_BENCH, F_FEED },
+	{ 'd', F_PROFILE }, { 'F', F_PROFILE }, { OPT_FOLDED, F_PROFILE },
 };
 
 static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
@@ -114,6 +126,9 @@ static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
 		{ "reset", no_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "bench", no_argument, NULL, OPT_BENCH },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "freq", required_argument, NULL, 'F' },
+		{ "folded", required_argument, NULL, OPT_FOLDED },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -128,7 +143,7 @@ static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
 
 	*explicit_cmd = false;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":i:n:l:rvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":i:n:l:d:F:rvh", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);
 			exit(0);
@@ -142,7 +157,9 @@ static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
 		}
 		if (nseen < ARRAY_SIZE(seen)) {
 			seen[nseen].opt = opt;
-			seen[nseen++].text = argv[optind - 1];
+			/* "-d 3": the option is the word before its argument. */
+			seen[nseen++].text = optarg && optarg == argv[optind - 1] &&
+					     optind >= 2 ? argv[optind - 2] : argv[optind - 1];
 		}
 		switch (opt) {
 		case 'i':
@@ -180,6 +197,21 @@ static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
 			break;
 		case OPT_BENCH:
 			env.bench = true;
+			break;
+		case 'd':
+			if (span_parse_u64(optarg, 1, 3600, &v))
+				usage_error("invalid duration '%s': want 1..3600 seconds", optarg);
+			env.duration = v;
+			break;
+		case 'F':
+			if (span_parse_u64(optarg, 1, 10000, &v))
+				usage_error("invalid frequency '%s': want 1..10000 Hz", optarg);
+			env.freq = v;
+			break;
+		case OPT_FOLDED:
+			if (!optarg[0])
+				usage_error("invalid folded-stacks file '%s'", optarg);
+			env.folded = optarg;
 			break;
 		}
 	}

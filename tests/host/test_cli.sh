@@ -65,6 +65,15 @@ bad_arg spanmon_listen_bad_host "$bin/spanmon" serve --listen nohost:9464
 bad_arg spanmon_opt_wrong_cmd "$bin/spanmon" json --listen 127.0.0.1:9464
 bad_arg spanmon_relative_pin_dir "$bin/spanmon" --pin-dir rel top
 bad_arg spanmon_extra_arg "$bin/spanmon" top extra
+bad_arg spanmon_profile_zero_duration "$bin/spanmon" profile -d 0
+bad_arg spanmon_profile_junk_duration "$bin/spanmon" profile -d 5s
+bad_arg spanmon_profile_bad_freq "$bin/spanmon" profile -F 0
+bad_arg spanmon_profile_huge_freq "$bin/spanmon" profile --freq 100000
+bad_arg spanmon_profile_missing_folded "$bin/spanmon" profile --folded
+bad_arg spanmon_profile_empty_folded "$bin/spanmon" profile --folded ''
+bad_arg spanmon_profile_opt_wrong_cmd "$bin/spanmon" top -d 5
+bad_arg spanmon_profile_reset "$bin/spanmon" profile --reset
+bad_arg spanmon_profile_extra_arg "$bin/spanmon" profile extra
 help spanmon_help "$bin/spanmon" --help
 help spanmon_help_short "$bin/spanmon" top -h
 
