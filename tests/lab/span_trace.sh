@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The span tracepoints (kvm-patches 0001, 0002) exist, carry their fields,
+# are in the kernel's BTF for tp_btf/raw_tp programs, and fire during
+# span_comap_test: attach (3: hypercall-driven, controller-driven, re-attach),
+# detach, shadow sync on faults and zaps, view fault on the refused remap.
+fail() { echo "FAIL: $*"; exit 1; }
+tr=/sys/kernel/tracing
+t=/span/selftests/x86_64/span_comap_test
+
+for e in span_attach span_detach span_shadow_sync span_view_fault; do
+	[ -d "$tr/events/span/$e" ] || fail "no tracepoint span:$e"
+	grep -q 'field:u32 guest' "$tr/events/span/$e/format" &&
+		grep -q 'field:u64 gfn' "$tr/events/span/$e/format" &&
+		grep -q 'field:u32 reason' "$tr/events/span/$e/format" ||
+		fail "span:$e lacks guest/gfn/reason fields"
+	grep -aq "btf_trace_$e" /sys/kernel/btf/vmlinux ||
+		fail "btf_trace_$e not in /sys/kernel/btf/vmlinux (tp_btf cannot attach)"
+done
+
+echo 0 >"$tr/tracing_on"
+echo >"$tr/trace"
+echo 1 >"$tr/events/span/enable"
+echo 1 >"$tr/tracing_on"
+"$t" || fail "$t failed"
+echo 0 >"$tr/tracing_on"
+echo 0 >"$tr/events/span/enable"
+cat "$tr/trace" >/tmp/span.trace
+
+count() { grep -c "$1" /tmp/span.trace; }
+attach=$(count 'span_attach:.*reason ioctl')
+detach=$(count 'span_detach:.*reason ioctl')
+zap=$(count 'span_shadow_sync:.*reason zap')
+sync=$(count 'span_shadow_sync:.*reason fault')
+remap=$(count 'span_view_fault:.*reason remap')
+release=$(count 'span_detach:.*reason release')
+echo "span events: attach $attach detach $detach zap $zap fault-sync $sync remap $remap release $release"
+grep -m 3 'span_' /tmp/span.trace
+[ "$attach" -eq 3 ] || fail "span_attach fired $attach times, wanted 3"
+[ "$detach" -eq 1 ] || fail "span_detach (ioctl) fired $detach times, wanted 1"
+[ "$zap" -eq 1 ] || fail "span_shadow_sync zap fired $zap times, wanted 1"
+[ "$sync" -gt 0 ] || fail "no span_shadow_sync on nested faults"
+[ "$remap" -gt 0 ] || fail "no span_view_fault for the refused remap"
+# Two L1s freed with their views attached: released, not leaked.
+[ "$release" -eq 2 ] || fail "span_detach (release) fired $release times, wanted 2"
+echo "PASS: span tracepoints"
