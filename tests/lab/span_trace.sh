@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The span tracepoints (kvm-patches 0001, 0002) exist, carry their fields,
 # are in the kernel's BTF for tp_btf/raw_tp programs, and fire during
-# span_comap_test: attach (3: hypercall-driven, controller-driven, re-attach),
-# detach, shadow sync on faults and zaps, view fault on the refused remap.
+# span_comap_test: attach (5: by hypercall, by the controller, re-attach,
+# read-only attach, re-attach), detach (3) with its zap, shadow sync on
+# faults, view faults on the refused remap and the read-only write.
 fail() { echo "FAIL: $*"; exit 1; }
 tr=/sys/kernel/tracing
 t=/span/selftests/x86_64/span_comap_test
@@ -33,14 +34,16 @@ detach=$(count 'span_detach:.*reason ioctl')
 zap=$(count 'span_shadow_sync:.*reason zap')
 sync=$(count 'span_shadow_sync:.*reason fault')
 remap=$(count 'span_view_fault:.*reason remap')
+ro=$(count 'span_view_fault:.*reason readonly')
 release=$(count 'span_detach:.*reason release')
-echo "span events: attach $attach detach $detach zap $zap fault-sync $sync remap $remap release $release"
+echo "span events: attach $attach detach $detach zap $zap fault-sync $sync remap $remap readonly $ro release $release"
 grep -m 3 'span_' /tmp/span.trace
-[ "$attach" -eq 3 ] || fail "span_attach fired $attach times, wanted 3"
-[ "$detach" -eq 1 ] || fail "span_detach (ioctl) fired $detach times, wanted 1"
-[ "$zap" -eq 1 ] || fail "span_shadow_sync zap fired $zap times, wanted 1"
+[ "$attach" -eq 5 ] || fail "span_attach fired $attach times, wanted 5"
+[ "$detach" -eq 3 ] || fail "span_detach (ioctl) fired $detach times, wanted 3"
+[ "$zap" -eq 3 ] || fail "span_shadow_sync zap fired $zap times, wanted 3"
 [ "$sync" -gt 0 ] || fail "no span_shadow_sync on nested faults"
 [ "$remap" -gt 0 ] || fail "no span_view_fault for the refused remap"
+[ "$ro" -gt 0 ] || fail "no span_view_fault for the write to a read-only view"
 # Two L1s freed with their views attached: released, not leaked.
 [ "$release" -eq 2 ] || fail "span_detach (release) fired $release times, wanted 2"
 echo "PASS: span tracepoints"
