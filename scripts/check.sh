@@ -69,6 +69,10 @@ stage_lab() {
 	scripts/lab-run.sh --results "$O/lab" --name smoke tests/lab/smoke.list
 	cp "$O/lab/smoke.results" "$r" 2>/dev/null ||
 		printf 'FAIL\tlab:run\tno results from the lab\n' >>"$r"
+	info "kernel: the build's contract (cache hit, a patch that does not apply)"
+	tests/kernel/test_series.sh "$r" ||
+		grep -q '^FAIL	kernel:' "$r" ||
+		printf 'FAIL\tkernel:series\ttest_series.sh failed without a result\n' >>"$r"
 }
 
 [ $# -gt 0 ] || die "usage: check.sh STAGE... (host, lab)"
