@@ -12,7 +12,9 @@
  *   pf       kvm_page_fault(vcpu, ...)    -> kvm_entry of the same vcpu
  *   nested   kvm_nested_vmexit(vcpu, isa) -> kvm_nested_vmenter, same thread
  *            (6.12's kvm_nested_vmenter has no vcpu argument)
- *   op       span:span_*                  -> kvm_entry, same thread
+ *   op       span_attach_start            -> span_attach, same thread
+ *            span_detach_start            -> span_detach, same thread
+ *            span_shadow_sync, span_view_fault -> kvm_entry, same thread
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -82,6 +84,19 @@ struct {
 	__type(key, __u64);	/* pid_tgid */
 	__type(value, struct span_thread_inflight);
 } op_inflight SEC(".maps");
+
+/*
+ * Attach and detach are VM ioctls of a VMM thread that need not run a vCPU:
+ * timed from their start to their end, both in that thread.  A map of its
+ * own, as detach's span_shadow_sync (zap) fires in between.  A start whose
+ * ioctl fails has no end: the thread's next start overwrites it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SPANMON_MAX_INFLIGHT);
+	__type(key, __u64);	/* pid_tgid */
+	__type(value, struct span_thread_inflight);
+} ioctl_inflight SEC(".maps");
 
 static const struct span_hist zero_hist;
 
@@ -299,11 +314,12 @@ int BPF_PROG(kvm_nested_vmenter)
 }
 
 /*
- * Span operations (issue 3): the tracepoints fire where L0 does the
- * operation, in the thread that then re-enters the guest, so an op is timed
- * to that thread's next kvm_entry.  Their arguments are not read, so these
- * programs load on any kernel and are attached only where the tracepoints
- * exist.
+ * Span operations (issue 3).  Shadow sync and view faults fire where L0
+ * handles an L2 fault, in the vCPU thread that then re-enters the guest, so
+ * they are timed to that thread's next kvm_entry.  Attach and detach are
+ * timed from their *_start tracepoint to their end.  Arguments are not
+ * read, so these programs load on any kernel; user space loads only those
+ * whose tracepoint exists.
  */
 static __always_inline int span_op(__u32 op)
 {
@@ -315,16 +331,54 @@ static __always_inline int span_op(__u32 op)
 	return 0;
 }
 
+static __always_inline int span_ioctl_start(__u32 op)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct span_thread_inflight in = { .ns = now_ns(), .sub = op };
+
+	if (bpf_map_update_elem(&ioctl_inflight, &tid, &in, BPF_ANY))
+		drop(SPAN_DROP_INFLIGHT);
+	return 0;
+}
+
+/* The end of @op: recorded only if this thread's start of @op was seen. */
+static __always_inline int span_ioctl_end(__u32 op)
+{
+	__u64 tid = bpf_get_current_pid_tgid(), t = now_ns();
+	struct span_thread_inflight *in;
+	struct span_hist_key hk = { .kind = SPAN_KIND_OP, .tgid = tid >> 32, .sub = op };
+
+	in = bpf_map_lookup_elem(&ioctl_inflight, &tid);
+	if (!in)
+		return 0;
+	if (in->sub == op && t >= in->ns)
+		hist_add(&hk, t - in->ns);
+	bpf_map_delete_elem(&ioctl_inflight, &tid);
+	return 0;
+}
+
+SEC("raw_tp/span_attach_start")
+int BPF_PROG(span_attach_start)
+{
+	return span_ioctl_start(SPAN_OP_ATTACH);
+}
+
 SEC("raw_tp/span_attach")
 int BPF_PROG(span_attach)
 {
-	return span_op(SPAN_OP_ATTACH);
+	return span_ioctl_end(SPAN_OP_ATTACH);
+}
+
+SEC("raw_tp/span_detach_start")
+int BPF_PROG(span_detach_start)
+{
+	return span_ioctl_start(SPAN_OP_DETACH);
 }
 
 SEC("raw_tp/span_detach")
 int BPF_PROG(span_detach)
 {
-	return span_op(SPAN_OP_DETACH);
+	return span_ioctl_end(SPAN_OP_DETACH);
 }
 
 SEC("raw_tp/span_shadow_sync")

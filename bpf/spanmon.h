@@ -22,7 +22,8 @@ enum span_kind {
 	SPAN_KIND_EXIT = 1,	/* kvm_exit -> kvm_entry, same vCPU */
 	SPAN_KIND_PF,		/* kvm_page_fault -> kvm_entry, same vCPU */
 	SPAN_KIND_NESTED,	/* kvm_nested_vmexit -> kvm_nested_vmenter, same thread */
-	SPAN_KIND_OP,		/* span:* tracepoint -> kvm_entry, same thread */
+	SPAN_KIND_OP,		/* span op, same thread: *_start -> attach/detach,
+				 * shadow_sync/view_fault -> kvm_entry */
 	SPAN_KIND_MAX,
 };
 

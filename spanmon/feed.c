@@ -49,8 +49,12 @@ static int one_round(struct spanmon_bpf *skel, __u64 r)
 	__typeof__(skel->progs) *p = &skel->progs;
 	__u64 *clock = &skel->bss->fake_clock_ns;
 	__u64 t = 1000000000ull + r * 1000000ull, d = 1000 + (r % 7) * 700;
-	struct bpf_program *ops[] = {
-		p->span_attach, p->span_detach, p->span_shadow_sync, p->span_view_fault,
+	/* Attach and detach: start -> end; the others: op -> kvm_entry. */
+	struct bpf_program *ops[][2] = {
+		{ p->span_attach_start, p->span_attach },
+		{ p->span_detach_start, p->span_detach },
+		{ p->span_shadow_sync, NULL },
+		{ p->span_view_fault, NULL },
 	};
 	unsigned int i;
 	int err = 0;
@@ -72,9 +76,12 @@ static int one_round(struct spanmon_bpf *skel, __u64 r)
 
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
 		*clock = t;
-		err |= run(ops[i], 0, 0, 0);
+		err |= run(ops[i][0], 0, 0, 0);
 		*clock = t + (i + 2) * 10 * d;
-		err |= run(p->kvm_entry, VCPU_C, 0, 0);
+		if (ops[i][1])
+			err |= run(ops[i][1], 0, 0, 0);
+		else
+			err |= run(p->kvm_entry, VCPU_C, 0, 0);
 	}
 	return err;
 }

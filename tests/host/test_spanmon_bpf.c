@@ -213,10 +213,15 @@ TEST(span_ops_are_timed_per_op)
 {
 	struct spanmon_bpf *skel = load(0, 0);
 	struct bpf_program *ops[SPAN_OP_NR] = {
-		[SPAN_OP_ATTACH] = skel ? skel->progs.span_attach : NULL,
-		[SPAN_OP_DETACH] = skel ? skel->progs.span_detach : NULL,
+		[SPAN_OP_ATTACH] = skel ? skel->progs.span_attach_start : NULL,
+		[SPAN_OP_DETACH] = skel ? skel->progs.span_detach_start : NULL,
 		[SPAN_OP_SHADOW_SYNC] = skel ? skel->progs.span_shadow_sync : NULL,
 		[SPAN_OP_VIEW_FAULT] = skel ? skel->progs.span_view_fault : NULL,
+	};
+	/* Attach and detach end at their own tracepoint, the others at kvm_entry. */
+	struct bpf_program *ends[SPAN_OP_NR] = {
+		[SPAN_OP_ATTACH] = skel ? skel->progs.span_attach : NULL,
+		[SPAN_OP_DETACH] = skel ? skel->progs.span_detach : NULL,
 	};
 	struct span_hist h;
 	unsigned int op;
@@ -225,13 +230,79 @@ TEST(span_ops_are_timed_per_op)
 	for (op = 0; op < SPAN_OP_NR; op++) {
 		/* op i takes 2^(10+i) ns: each in its own slot. */
 		ASSERT_EQ(run_at(skel, ops[op], 0, 0, 0), 0);
-		ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1ull << (10 + op), VCPU_C, 0), 0);
+		if (ends[op])
+			ASSERT_EQ(run_at(skel, ends[op], 1ull << (10 + op), 0, 0), 0);
+		else
+			ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1ull << (10 + op),
+					 VCPU_C, 0), 0);
 	}
 	for (op = 0; op < SPAN_OP_NR; op++) {
 		ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
 		EXPECT_EQ(h.slots[10 + op], 1);
 		EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
 	}
+	spanmon_bpf__destroy(skel);
+}
+
+/* Attach and detach: start -> end on one thread, the exact delta. */
+static void ioctl_op_pairs(struct bpf_program *start, struct bpf_program *end,
+			   struct spanmon_bpf *skel, __u32 op)
+{
+	struct span_hist h;
+
+	/* An end with no start seen records nothing. */
+	ASSERT_EQ(run_at(skel, end, 5000, 0, 0), 0);
+	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
+	/* kvm_entry does not end it. */
+	ASSERT_EQ(run_at(skel, start, 10000, 0, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 10100, VCPU_C, 0), 0);
+	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
+	ASSERT_EQ(run_at(skel, end, 10000 + 123456, 0, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	EXPECT_EQ(h.sum_ns, 123456);
+	EXPECT_EQ(h.slots[16], 1);	/* 2^16 <= 123456 < 2^17 */
+	/* Consumed: a second end records nothing. */
+	ASSERT_EQ(run_at(skel, end, 200000, 0, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	EXPECT_EQ(h.sum_ns, 123456);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
+}
+
+TEST(span_attach_is_timed_start_to_end)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+
+	ASSERT_TRUE(skel != NULL);
+	ioctl_op_pairs(skel->progs.span_attach_start, skel->progs.span_attach, skel,
+		       SPAN_OP_ATTACH);
+	spanmon_bpf__destroy(skel);
+}
+
+TEST(span_detach_is_timed_start_to_end)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+	struct span_hist h;
+
+	ASSERT_TRUE(skel != NULL);
+	/* Detach's zap (shadow sync) in between does not disturb the pair. */
+	ASSERT_EQ(run_at(skel, skel->progs.span_detach_start, 0, 0, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.span_shadow_sync, 10, 0, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.span_detach, 3000, 0, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_DETACH, &h), 0);
+	EXPECT_EQ(h.sum_ns, 3000);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	spanmon_bpf__destroy(skel);
+
+	skel = load(0, 0);
+	ASSERT_TRUE(skel != NULL);
+	ioctl_op_pairs(skel->progs.span_detach_start, skel->progs.span_detach, skel,
+		       SPAN_OP_DETACH);
+	/* An attach's end does not close a detach's start. */
+	ASSERT_EQ(run_at(skel, skel->progs.span_detach_start, 300000, 0, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.span_attach, 300500, 0, 0), 0);
+	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, SPAN_OP_ATTACH, &h), 0);
 	spanmon_bpf__destroy(skel);
 }
 
@@ -245,10 +316,10 @@ TEST(full_hists_map_counts_drops)
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmexit, 0, VCPU_A, 2), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmenter, 50, 0, 0), 0); /* series 2 */
 	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.span_attach, 0, 0, 0), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 70, VCPU_C, 0), 0); /* no room */
+	ASSERT_EQ(run_at(skel, skel->progs.span_attach_start, 0, 0, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.span_attach, 70, 0, 0), 0); /* no room */
 	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 1);
-	ASSERT_EQ(run_at(skel, skel->progs.span_detach, 0, 0, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.span_shadow_sync, 0, 0, 0), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 70, VCPU_C, 0), 0);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 2);
 	/* Existing series still count. */

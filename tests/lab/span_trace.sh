@@ -3,13 +3,15 @@
 # The span tracepoints (kvm-patches 0001, 0002) exist, carry their fields,
 # are in the kernel's BTF for tp_btf/raw_tp programs, and fire during
 # span_comap_test: attach (5: by hypercall, by the controller, re-attach,
-# read-only attach, re-attach), detach (3) with its zap, shadow sync on
-# faults, view faults on the refused remap and the read-only write.
+# read-only attach, re-attach), detach (3) with its zap, each after its
+# *_start, shadow sync on faults, view faults on the refused remap and the
+# read-only write.
 fail() { echo "FAIL: $*"; exit 1; }
 tr=/sys/kernel/tracing
 t=/span/selftests/x86_64/span_comap_test
 
-for e in span_attach span_detach span_shadow_sync span_view_fault; do
+for e in span_attach_start span_attach span_detach_start span_detach \
+	span_shadow_sync span_view_fault; do
 	[ -d "$tr/events/span/$e" ] || fail "no tracepoint span:$e"
 	grep -q 'field:u32 guest' "$tr/events/span/$e/format" &&
 		grep -q 'field:u64 gfn' "$tr/events/span/$e/format" &&
@@ -36,10 +38,23 @@ sync=$(count 'span_shadow_sync:.*reason fault')
 remap=$(count 'span_view_fault:.*reason remap')
 ro=$(count 'span_view_fault:.*reason readonly')
 release=$(count 'span_detach:.*reason release')
+attach_start=$(count 'span_attach_start:.*reason ioctl')
+detach_start=$(count 'span_detach_start:.*reason ioctl')
+echo "span events: attach_start $attach_start detach_start $detach_start"
 echo "span events: attach $attach detach $detach zap $zap fault-sync $sync remap $remap readonly $ro release $release"
 grep -m 3 'span_' /tmp/span.trace
 [ "$attach" -eq 5 ] || fail "span_attach fired $attach times, wanted 5"
 [ "$detach" -eq 3 ] || fail "span_detach (ioctl) fired $detach times, wanted 3"
+# A start for every completed ioctl (more if some failed after the start).
+[ "$attach_start" -ge "$attach" ] || fail "span_attach_start fired $attach_start times, fewer than $attach attaches"
+[ "$detach_start" -ge "$detach" ] || fail "span_detach_start fired $detach_start times, fewer than $detach detaches"
+# Each completed ioctl's end follows its start in the same task.
+awk '/span_(attach|detach)(_start)?:/ && /reason ioctl/ {
+	task = $1; match($0, /span_[a-z_]+:/); ev = substr($0, RSTART, RLENGTH - 1)
+	if (ev ~ /_start$/) { pend[task] = ev; next }
+	if (pend[task] != ev "_start") { print "unpaired: " $0; bad = 1 }
+	pend[task] = ""
+} END { exit bad }' /tmp/span.trace || fail "a span_attach/span_detach not preceded by its start in the same task"
 [ "$zap" -eq 3 ] || fail "span_shadow_sync zap fired $zap times, wanted 3"
 [ "$sync" -gt 0 ] || fail "no span_shadow_sync on nested faults"
 [ "$remap" -gt 0 ] || fail "no span_view_fault for the refused remap"
