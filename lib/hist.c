@@ -75,19 +75,23 @@ static void print_stars(FILE *f, __u64 val, __u64 val_max, int width)
 void span_print_log2_hist(FILE *f, const __u64 *slots, unsigned int nslots,
 			  const char *unit)
 {
-	int idx_max = -1, i;
+	int idx_min = -1, idx_max = -1, i;
 	__u64 val_max = 0;
 
 	for (i = 0; i < (int)nslots; i++) {
-		if (slots[i] > 0)
+		if (slots[i] > 0) {
+			if (idx_min < 0)
+				idx_min = i;
 			idx_max = i;
+		}
 		if (slots[i] > val_max)
 			val_max = slots[i];
 	}
 	if (idx_max < 0)
 		return;
 	fprintf(f, "%*s%-*s : count    distribution\n", 11, "", 13, unit);
-	for (i = 0; i <= idx_max; i++) {
+	/* Only the nonzero range: a live view has 24 lines, not 40 slots. */
+	for (i = idx_min; i <= idx_max; i++) {
 		uint64_t low = span_hist_slot_low_ns(i);
 		uint64_t high = (1ull << (i + 1)) - 1;
 

@@ -284,3 +284,44 @@ TEST(reason_names_are_bounded)
 	EXPECT_STREQ(spanmon_reason_name(SPAN_ISA_VMX, 99, buf, sizeof(buf)), "vmx_99");
 	EXPECT_STREQ(spanmon_reason_name(SPAN_ISA_UNKNOWN, 0, buf, sizeof(buf)), "unknown");
 }
+
+static char *hist_text(const __u64 *slots, unsigned int n)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+
+	if (!f)
+		return NULL;
+	span_print_log2_hist(f, slots, n, "nsecs");
+	fclose(f);
+	return buf;
+}
+
+TEST(log2_hist_prints_only_the_nonzero_range)
+{
+	__u64 slots[SPAN_HIST_SLOTS] = { 0 };
+	char *t, *line;
+	int lines = 0;
+
+	slots[15] = 3;	/* 32768 -> 65535 */
+	slots[17] = 1;	/* 131072 -> 262143 */
+	t = hist_text(slots, SPAN_HIST_SLOTS);
+	ASSERT_TRUE(t != NULL);
+	/* Header, then slots 15, 16 (empty, inside the range) and 17. */
+	for (line = t; (line = strchr(line, '\n')); line++)
+		lines++;
+	EXPECT_EQ(lines, 4);
+	EXPECT_TRUE(strstr(t, "0 -> 1 ") == NULL);
+	EXPECT_TRUE(strstr(t, "32768 -> 65535") != NULL);
+	EXPECT_TRUE(strstr(t, "65536 -> 131071     : 0 ") != NULL);
+	EXPECT_TRUE(strstr(t, "131072 -> 262143") != NULL);
+	EXPECT_TRUE(strstr(t, "262144") == NULL);
+	free(t);
+
+	memset(slots, 0, sizeof(slots));
+	t = hist_text(slots, SPAN_HIST_SLOTS);
+	ASSERT_TRUE(t != NULL);
+	EXPECT_STREQ(t, "");	/* nothing counted: nothing printed */
+	free(t);
+}
