@@ -14,7 +14,13 @@
  *            (6.12's kvm_nested_vmenter has no vcpu argument)
  *   op       span_attach_start            -> span_attach, same thread
  *            span_detach_start            -> span_detach, same thread
- *            span_shadow_sync, span_view_fault -> kvm_entry, same thread
+ *            span_shadow_sync (fault),
+ *            span_view_fault (remap, readonly, denied) -> kvm_entry, same thread
+ *
+ * Every span event is also counted per VM, op and reason (op_counts), timed
+ * or not: span_set_access, and shadow syncs that do not come from a fault
+ * (zap on detach's thread, restrict on KVM_SPAN_SET_ACCESS's), are counted
+ * only, having no kvm_entry of their own to end at.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -48,10 +54,18 @@ struct {
 /* Events lost, by enum span_drop: counted, never silent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SPAN_DROP_NR);
+	__uint(max_entries, SPAN_DROP_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
+
+/* Span events by VM, op and reason, and the timed ones that could not be. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SPANMON_MAX_OP_COUNTS);
+	__type(key, struct span_op_key);
+	__type(value, struct span_op_count);
+} op_counts SEC(".maps");
 
 /*
  * One entry per vCPU seen, updated in place and never deleted by the
@@ -89,7 +103,8 @@ struct {
  * Attach and detach are VM ioctls of a VMM thread that need not run a vCPU:
  * timed from their start to their end, both in that thread.  A map of its
  * own, as detach's span_shadow_sync (zap) fires in between.  A start whose
- * ioctl fails has no end: the thread's next start overwrites it.
+ * ioctl fails has no end: the thread's next start replaces it (counted
+ * abandoned).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -314,83 +329,178 @@ int BPF_PROG(kvm_nested_vmenter)
 }
 
 /*
- * Span operations (issue 3).  Shadow sync and view faults fire where L0
- * handles an L2 fault, in the vCPU thread that then re-enters the guest, so
- * they are timed to that thread's next kvm_entry.  Attach and detach are
- * timed from their *_start tracepoint to their end.  Arguments are not
- * read, so these programs load on any kernel; user space loads only those
+ * Span operations (issue 3).  Every one is counted in op_counts by its
+ * reason.  Those that fire where L0 handles an L2 fault (shadow sync
+ * "fault", view faults), in the vCPU thread that then re-enters the guest,
+ * are timed to that thread's next kvm_entry.  Attach and detach are timed
+ * from their *_start tracepoint to their end.  Shadow syncs of other
+ * reasons (zap, restrict: the ioctl thread, which may never enter a guest)
+ * and set_access are counted only.  User space loads only the programs
  * whose tracepoint exists.
  */
-static __always_inline int span_op(__u32 op)
-{
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct span_thread_inflight in = { .ns = now_ns(), .sub = op };
+enum { OP_EVENT, OP_ABANDONED, OP_UNSTARTED };
 
-	if (bpf_map_update_elem(&op_inflight, &tid, &in, BPF_ANY))
+static __always_inline __u32 reason_of(__u32 reason)
+{
+	return reason < SPAN_REASON_UNKNOWN ? reason : SPAN_REASON_UNKNOWN;
+}
+
+static const struct span_op_count zero_count;
+
+/* Count one event of @op (@what: an event, or a timing lost). */
+static __always_inline void op_count(__u32 tgid, __u32 op, __u32 reason, __u64 npages,
+				     int what)
+{
+	struct span_op_key k = { .tgid = tgid, .op = op, .reason = reason };
+	struct span_op_count *c;
+
+	c = bpf_map_lookup_elem(&op_counts, &k);
+	if (!c) {
+		note_vm(tgid);
+		bpf_map_update_elem(&op_counts, &k, &zero_count, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&op_counts, &k);
+		if (!c) {
+			drop(SPAN_DROP_OPS);
+			return;
+		}
+	}
+	if (what == OP_ABANDONED) {
+		__sync_fetch_and_add(&c->abandoned, 1);
+		return;
+	}
+	if (what == OP_UNSTARTED)
+		__sync_fetch_and_add(&c->unstarted, 1);
+	__sync_fetch_and_add(&c->events, 1);
+	__sync_fetch_and_add(&c->npages, npages);
+}
+
+/*
+ * Begin timing @op in this thread (@map: ioctl_inflight or op_inflight).
+ * A pending one is replaced: it never ended (an ioctl that failed after its
+ * start, an op whose vCPU did not re-enter), so it is counted abandoned.
+ */
+static __always_inline void op_begin(void *map, __u32 op, __u32 reason)
+{
+	__u64 tid = bpf_get_current_pid_tgid(), t = now_ns();
+	struct span_thread_inflight *in, new = { .ns = t, .sub = op, .reason = reason };
+
+	in = bpf_map_lookup_elem(map, &tid);
+	if (in) {
+		op_count(tid >> 32, in->sub, in->reason, 0, OP_ABANDONED);
+		*in = new;
+		return;
+	}
+	if (bpf_map_update_elem(map, &tid, &new, BPF_NOEXIST))
 		drop(SPAN_DROP_INFLIGHT);
+}
+
+static __always_inline int span_ioctl_start(__u32 op, __u32 reason)
+{
+	op_begin(&ioctl_inflight, op, reason_of(reason));
 	return 0;
 }
 
-static __always_inline int span_ioctl_start(__u32 op)
-{
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct span_thread_inflight in = { .ns = now_ns(), .sub = op };
-
-	if (bpf_map_update_elem(&ioctl_inflight, &tid, &in, BPF_ANY))
-		drop(SPAN_DROP_INFLIGHT);
-	return 0;
-}
-
-/* The end of @op: recorded only if this thread's start of @op was seen. */
-static __always_inline int span_ioctl_end(__u32 op)
+/*
+ * The end of @op: counted; timed if this thread's start of @op was seen,
+ * else counted unstarted (spanmon attached mid-ioctl, a kernel without the
+ * *_start tracepoints).
+ */
+static __always_inline int span_ioctl_end(__u32 op, __u64 npages, __u32 reason)
 {
 	__u64 tid = bpf_get_current_pid_tgid(), t = now_ns();
 	struct span_thread_inflight *in;
 	struct span_hist_key hk = { .kind = SPAN_KIND_OP, .tgid = tid >> 32, .sub = op };
 
+	reason = reason_of(reason);
 	in = bpf_map_lookup_elem(&ioctl_inflight, &tid);
-	if (!in)
+	if (!in || in->sub != op) {
+		op_count(tid >> 32, op, reason, npages, OP_UNSTARTED);
 		return 0;
-	if (in->sub == op && t >= in->ns)
+	}
+	op_count(tid >> 32, op, reason, npages, OP_EVENT);
+	if (t >= in->ns)
 		hist_add(&hk, t - in->ns);
 	bpf_map_delete_elem(&ioctl_inflight, &tid);
 	return 0;
 }
 
-SEC("raw_tp/span_attach_start")
-int BPF_PROG(span_attach_start)
+/* A span op on a vCPU's fault path: counted, and timed to kvm_entry. */
+static __always_inline int span_fault_op(__u32 op, __u64 npages, __u32 reason)
 {
-	return span_ioctl_start(SPAN_OP_ATTACH);
+	op_count(bpf_get_current_pid_tgid() >> 32, op, reason, npages, OP_EVENT);
+	op_begin(&op_inflight, op, reason);
+	return 0;
+}
+
+SEC("raw_tp/span_attach_start")
+int BPF_PROG(span_attach_start, __u32 guest, __u32 l1, __u64 gfn, __u64 npages,
+	     __u32 access, __u32 reason)
+{
+	return span_ioctl_start(SPAN_OP_ATTACH, reason);
 }
 
 SEC("raw_tp/span_attach")
-int BPF_PROG(span_attach)
+int BPF_PROG(span_attach, __u32 guest, __u32 l1, __u64 gfn, __u64 npages,
+	     __u32 access, __u32 reason)
 {
-	return span_ioctl_end(SPAN_OP_ATTACH);
+	return span_ioctl_end(SPAN_OP_ATTACH, npages, reason);
 }
 
 SEC("raw_tp/span_detach_start")
-int BPF_PROG(span_detach_start)
+int BPF_PROG(span_detach_start, __u32 guest, __u32 l1, __u64 gfn, __u64 npages,
+	     __u32 access, __u32 reason)
 {
-	return span_ioctl_start(SPAN_OP_DETACH);
+	return span_ioctl_start(SPAN_OP_DETACH, reason);
 }
 
 SEC("raw_tp/span_detach")
-int BPF_PROG(span_detach)
+int BPF_PROG(span_detach, __u32 guest, __u32 l1, __u64 gfn, __u64 npages,
+	     __u32 access, __u32 reason)
 {
-	return span_ioctl_end(SPAN_OP_DETACH);
+	return span_ioctl_end(SPAN_OP_DETACH, npages, reason);
 }
 
+/*
+ * Only a fault's shadow sync runs on a vCPU thread about to re-enter: a
+ * zap fires on detach's thread, a restrict on KVM_SPAN_SET_ACCESS's, and
+ * timing those to that thread's next kvm_entry (if it ever runs a vCPU)
+ * measured nothing (one such "sample" read 201 ms).
+ */
 SEC("raw_tp/span_shadow_sync")
-int BPF_PROG(span_shadow_sync)
+int BPF_PROG(span_shadow_sync, __u32 guest, __u32 l1, __u64 gfn, __u64 npages,
+	     __u32 access, __u32 reason)
 {
-	return span_op(SPAN_OP_SHADOW_SYNC);
+	reason = reason_of(reason);
+	if (reason == SPAN_REASON_FAULT)
+		return span_fault_op(SPAN_OP_SHADOW_SYNC, npages, reason);
+	op_count(bpf_get_current_pid_tgid() >> 32, SPAN_OP_SHADOW_SYNC, reason, npages,
+		 OP_EVENT);
+	return 0;
 }
 
+/* Refused accesses, all on the fault path; a reason spanmon does not know
+ * may not be, so it is counted only. */
 SEC("raw_tp/span_view_fault")
-int BPF_PROG(span_view_fault)
+int BPF_PROG(span_view_fault, __u32 guest, __u32 l1, __u64 gfn, __u64 npages,
+	     __u32 access, __u32 reason)
 {
-	return span_op(SPAN_OP_VIEW_FAULT);
+	reason = reason_of(reason);
+	if (reason == SPAN_REASON_REMAP || reason == SPAN_REASON_READONLY ||
+	    reason == SPAN_REASON_DENIED)
+		return span_fault_op(SPAN_OP_VIEW_FAULT, npages, reason);
+	op_count(bpf_get_current_pid_tgid() >> 32, SPAN_OP_VIEW_FAULT, reason, npages,
+		 OP_EVENT);
+	return 0;
+}
+
+/* A view's access mask changed (KVM_SPAN_SET_ACCESS, or its L1's release). */
+SEC("raw_tp/span_set_access")
+int BPF_PROG(span_set_access, __u32 guest, __u32 l1, __u64 gfn, __u64 npages,
+	     __u32 access, __u32 reason)
+{
+	op_count(bpf_get_current_pid_tgid() >> 32, SPAN_OP_SET_ACCESS, reason_of(reason),
+		 npages, OP_EVENT);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -13,6 +13,7 @@
 #define SPANMON_MAX_SERIES	8192	/* hists: (kind, VM, vCPU, reason) */
 #define SPANMON_MAX_VMS		256	/* vms: VMM processes seen */
 #define SPANMON_MAX_INFLIGHT	4096	/* vCPUs seen; threads with an op pending */
+#define SPANMON_MAX_OP_COUNTS	4096	/* op_counts: (VM, op, reason) */
 /* A vCPU with no exit for this long is gone (or never exits): pruned. */
 #define SPANMON_INFLIGHT_MAX_AGE_NS	(60ull * 1000000000ull)
 #define SPANMON_COMM_LEN	16
@@ -33,7 +34,27 @@ enum span_op {
 	SPAN_OP_DETACH,
 	SPAN_OP_SHADOW_SYNC,
 	SPAN_OP_VIEW_FAULT,
+	SPAN_OP_SET_ACCESS,	/* counted only: a view's access mask changed */
 	SPAN_OP_NR,
+};
+
+/*
+ * The span tracepoints' reason argument (kvm-patches 0001, span.h
+ * SPAN_REASON_*).  Where each fires: ioctl and restrict on the VMM thread
+ * of an ioctl, release where the L1 is destroyed, fault, remap, readonly
+ * and denied on a vCPU thread handling an L2 fault, zap on detach's thread.
+ */
+enum span_reason {
+	SPAN_REASON_IOCTL,	/* KVM_SPAN_ATTACH, KVM_SPAN_DETACH, KVM_SPAN_SET_ACCESS */
+	SPAN_REASON_RELEASE,	/* the L1 VM was destroyed */
+	SPAN_REASON_FAULT,	/* shadow entry built on a nested fault */
+	SPAN_REASON_ZAP,	/* shadow entries of a window zapped (detach) */
+	SPAN_REASON_REMAP,	/* L1 NPT/EPT breaks the co-mapping */
+	SPAN_REASON_READONLY,	/* write through a read-only view */
+	SPAN_REASON_DENIED,	/* access refused: another view restricted the frame */
+	SPAN_REASON_RESTRICT,	/* views zapped by KVM_SPAN_SET_ACCESS */
+	SPAN_REASON_UNKNOWN,	/* any other value: a kernel newer than spanmon */
+	SPAN_REASON_NR,
 };
 
 /* The kvm_exit tracepoint's isa argument (KVM_ISA_VMX, KVM_ISA_SVM). */
@@ -48,8 +69,11 @@ enum span_drop {
 	SPAN_DROP_HISTS,	/* hists full: a new series */
 	SPAN_DROP_VMS,		/* vms full: a new VMM (its series still count) */
 	SPAN_DROP_INFLIGHT,	/* an in-flight map full: an exit/fault/op */
+	SPAN_DROP_OPS,		/* op_counts full: a span event not counted */
 	SPAN_DROP_NR,
 };
+/* The drops map's size: room for new kinds without a pinned-map change. */
+#define SPAN_DROP_MAX		16
 
 struct span_hist_key {
 	__u32 kind;	/* enum span_kind */
@@ -69,6 +93,21 @@ struct span_hist {
 struct span_vm {
 	char comm[SPANMON_COMM_LEN];
 	__u64 first_ns;	/* bpf_ktime_get_ns() then: orders VMs of one comm */
+};
+
+/* Span events counted per VM, operation and reason (pinned op_counts). */
+struct span_op_key {
+	__u32 tgid;	/* the thread's process (the VMM) */
+	__u16 op;	/* enum span_op */
+	__u16 reason;	/* enum span_reason */
+};
+
+struct span_op_count {
+	__u64 events;		/* tracepoint hits (attach/detach: their ends) */
+	__u64 npages;		/* their npages argument, summed */
+	__u64 abandoned;	/* timed ops that never ended: replaced by the
+				 * thread's next start (a failed ioctl) or op */
+	__u64 unstarted;	/* ends whose start was not seen: not timed */
 };
 
 /*
@@ -92,8 +131,8 @@ struct span_vcpu_inflight {
 /* Per thread (pid_tgid): a nested exit or a span op awaiting its end. */
 struct span_thread_inflight {
 	__u64 ns;
-	__u32 sub;
-	__u32 vcpu;
+	__u32 sub;	/* enum span_op */
+	__u32 reason;	/* enum span_reason of the start or op */
 };
 
 #endif /* __SPAN_SPANMON_H */

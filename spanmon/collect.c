@@ -24,7 +24,7 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-const char *const spanmon_pinned_maps[] = { "hists", "vms", "drops", NULL };
+const char *const spanmon_pinned_maps[] = { "hists", "vms", "drops", "op_counts", NULL };
 
 static bool verbose;
 
@@ -220,6 +220,30 @@ static int read_vms(int fd, struct spanmon_snapshot *s)
 	return 0;
 }
 
+static int read_ops(int fd, struct spanmon_snapshot *s)
+{
+	struct span_op_key key, next, *prev = NULL;
+	size_t cap = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (s->nr_ops == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			void *p = realloc(s->ops, ncap * sizeof(*s->ops));
+
+			if (!p)
+				return -ENOMEM;
+			s->ops = p;
+			cap = ncap;
+		}
+		if (bpf_map_lookup_elem(fd, &key, &s->ops[s->nr_ops].c))
+			continue;
+		s->ops[s->nr_ops++].key = key;
+	}
+	return 0;
+}
+
 int spanmon_collect_snapshot(struct spanmon_collect *c, struct spanmon_snapshot *s)
 {
 	struct timespec ts;
@@ -232,6 +256,8 @@ int spanmon_collect_snapshot(struct spanmon_collect *c, struct spanmon_snapshot 
 	err = read_hists(bpf_map__fd(c->skel->maps.hists), s);
 	if (!err)
 		err = read_vms(bpf_map__fd(c->skel->maps.vms), s);
+	if (!err)
+		err = read_ops(bpf_map__fd(c->skel->maps.op_counts), s);
 	if (err) {
 		spanmon_snapshot_free(s);
 		return err;

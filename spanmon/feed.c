@@ -31,10 +31,25 @@
 #define VCPU_B 0x2000ull
 #define VCPU_C 0x3000ull
 #define ISA_SVM 2
+#define SPAN_ACCESS_RW 3	/* read | write */
 
 static int run(struct bpf_program *prog, __u64 a0, __u64 a1, __u64 a2)
 {
-	__u64 args[3] = { a0, a1, a2 };
+	/* Room for the span tracepoints' six arguments. */
+	__u64 args[6] = { a0, a1, a2 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	if (err)
+		fprintf(stderr, "spanmon: test run of %s failed: %s\n",
+			bpf_program__name(prog), strerror(-err));
+	return err;
+}
+
+/* A span tracepoint: (guest, l1, gfn, npages, access, reason). */
+static int run_span(struct bpf_program *prog, __u64 npages, __u32 reason)
+{
+	__u64 args[6] = { 1, 2, 0x100, npages, SPAN_ACCESS_RW, reason };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
 	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 
@@ -50,11 +65,14 @@ static int one_round(struct spanmon_bpf *skel, __u64 r)
 	__u64 *clock = &skel->bss->fake_clock_ns;
 	__u64 t = 1000000000ull + r * 1000000ull, d = 1000 + (r % 7) * 700;
 	/* Attach and detach: start -> end; the others: op -> kvm_entry. */
-	struct bpf_program *ops[][2] = {
-		{ p->span_attach_start, p->span_attach },
-		{ p->span_detach_start, p->span_detach },
-		{ p->span_shadow_sync, NULL },
-		{ p->span_view_fault, NULL },
+	struct {
+		struct bpf_program *op, *end;
+		__u32 reason;
+	} ops[] = {
+		{ p->span_attach_start, p->span_attach, SPAN_REASON_IOCTL },
+		{ p->span_detach_start, p->span_detach, SPAN_REASON_IOCTL },
+		{ p->span_shadow_sync, NULL, SPAN_REASON_FAULT },
+		{ p->span_view_fault, NULL, SPAN_REASON_DENIED },
 	};
 	unsigned int i;
 	int err = 0;
@@ -76,13 +94,16 @@ static int one_round(struct spanmon_bpf *skel, __u64 r)
 
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
 		*clock = t;
-		err |= run(ops[i][0], 0, 0, 0);
+		err |= run_span(ops[i].op, 1, ops[i].reason);
 		*clock = t + (i + 2) * 10 * d;
-		if (ops[i][1])
-			err |= run(ops[i][1], 0, 0, 0);
+		if (ops[i].end)
+			err |= run_span(ops[i].end, 1, ops[i].reason);
 		else
 			err |= run(p->kvm_entry, VCPU_C, 0, 0);
 	}
+	/* Counted, not timed: detach's zap and a view's access change. */
+	err |= run_span(p->span_shadow_sync, 512, SPAN_REASON_ZAP);
+	err |= run_span(p->span_set_access, 16, SPAN_REASON_IOCTL);
 	return err;
 }
 

@@ -106,9 +106,27 @@ const char *spanmon_op_name(__u32 op)
 		[SPAN_OP_DETACH] = "detach",
 		[SPAN_OP_SHADOW_SYNC] = "shadow_sync",
 		[SPAN_OP_VIEW_FAULT] = "view_fault",
+		[SPAN_OP_SET_ACCESS] = "set_access",
 	};
 
 	return op < SPAN_OP_NR ? names[op] : "unknown";
+}
+
+const char *spanmon_span_reason_name(__u32 reason)
+{
+	static const char *const names[SPAN_REASON_NR] = {
+		[SPAN_REASON_IOCTL] = "ioctl",
+		[SPAN_REASON_RELEASE] = "release",
+		[SPAN_REASON_FAULT] = "fault",
+		[SPAN_REASON_ZAP] = "zap",
+		[SPAN_REASON_REMAP] = "remap",
+		[SPAN_REASON_READONLY] = "readonly",
+		[SPAN_REASON_DENIED] = "denied",
+		[SPAN_REASON_RESTRICT] = "restrict",
+		[SPAN_REASON_UNKNOWN] = "unknown",
+	};
+
+	return reason < SPAN_REASON_NR ? names[reason] : "unknown";
 }
 
 const char *spanmon_drop_name(__u32 drop)
@@ -117,6 +135,7 @@ const char *spanmon_drop_name(__u32 drop)
 		[SPAN_DROP_HISTS] = "hists",
 		[SPAN_DROP_VMS] = "vms",
 		[SPAN_DROP_INFLIGHT] = "inflight",
+		[SPAN_DROP_OPS] = "op_counts",
 	};
 
 	return drop < SPAN_DROP_NR ? names[drop] : "unknown";
@@ -183,6 +202,7 @@ void spanmon_snapshot_free(struct spanmon_snapshot *s)
 {
 	free(s->series);
 	free(s->vms);
+	free(s->ops);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -269,6 +289,68 @@ static long make_rows(const struct spanmon_snapshot *s, bool per_vcpu, struct ro
 	return n;
 }
 
+/* Span event counts, as rows: merged by (VM label, op, reason) as above. */
+struct oprow {
+	const char *vm;
+	__u32 op;
+	__u32 reason;
+	struct span_op_count c;
+};
+
+static int cmp_oprow(const void *a, const void *b)
+{
+	const struct oprow *x = a, *y = b;
+	int c = strcmp(x->vm, y->vm);
+
+	if (c)
+		return c;
+	if (x->op != y->op)
+		return x->op < y->op ? -1 : 1;
+	return x->reason < y->reason ? -1 : x->reason > y->reason;
+}
+
+static int cmp_oprow_busiest(const void *a, const void *b)
+{
+	const struct oprow *x = a, *y = b;
+
+	if (x->c.events != y->c.events)
+		return x->c.events > y->c.events ? -1 : 1;
+	return cmp_oprow(a, b);
+}
+
+static long make_oprows(const struct spanmon_snapshot *s, struct oprow **out)
+{
+	struct oprow *rows;
+	size_t i, n = 0;
+
+	*out = NULL;
+	if (!s->nr_ops)
+		return 0;
+	rows = calloc(s->nr_ops, sizeof(*rows));
+	if (!rows)
+		return -1;
+	for (i = 0; i < s->nr_ops; i++) {
+		rows[i].vm = spanmon_vm_label(s, s->ops[i].key.tgid);
+		rows[i].op = s->ops[i].key.op < SPAN_OP_NR ? s->ops[i].key.op : SPAN_OP_NR;
+		rows[i].reason = s->ops[i].key.reason < SPAN_REASON_NR ? s->ops[i].key.reason
+								      : SPAN_REASON_UNKNOWN;
+		rows[i].c = s->ops[i].c;
+	}
+	qsort(rows, s->nr_ops, sizeof(*rows), cmp_oprow);
+	for (i = 0; i < s->nr_ops; i++) {
+		if (n && !cmp_oprow(&rows[n - 1], &rows[i])) {
+			rows[n - 1].c.events += rows[i].c.events;
+			rows[n - 1].c.npages += rows[i].c.npages;
+			rows[n - 1].c.abandoned += rows[i].c.abandoned;
+			rows[n - 1].c.unstarted += rows[i].c.unstarted;
+		} else {
+			rows[n++] = rows[i];
+		}
+	}
+	*out = rows;
+	return n;
+}
+
 /* ---- Prometheus ------------------------------------------------------------- */
 
 void spanmon_prom_escape(FILE *f, const char *s)
@@ -344,6 +426,63 @@ static void prom_histogram(FILE *f, const char *name, const char *help,
 	}
 }
 
+static void prom_op_labels(FILE *f, const struct oprow *r)
+{
+	fputs("{vm=\"", f);
+	spanmon_prom_escape(f, r->vm);
+	fprintf(f, "\",op=\"%s\"", spanmon_op_name(r->op));
+}
+
+/* span_op_{events,pages,untimed}_total; untimed sums the reasons of an op. */
+static int prom_op_counts(FILE *f, const struct spanmon_snapshot *s)
+{
+	struct oprow *rows;
+	long nr = make_oprows(s, &rows), i, j;
+
+	if (nr < 0)
+		return -1;
+	fputs("# HELP span_op_events_total Span events (span:* tracepoints) by operation and "
+	      "the kernel's reason, timed or not.\n"
+	      "# TYPE span_op_events_total counter\n", f);
+	for (i = 0; i < nr; i++) {
+		fputs("span_op_events_total", f);
+		prom_op_labels(f, &rows[i]);
+		fprintf(f, ",reason=\"%s\"} %llu\n", spanmon_span_reason_name(rows[i].reason),
+			(unsigned long long)rows[i].c.events);
+	}
+	fputs("# HELP span_op_pages_total Guest pages the span events concerned (npages summed).\n"
+	      "# TYPE span_op_pages_total counter\n", f);
+	for (i = 0; i < nr; i++) {
+		fputs("span_op_pages_total", f);
+		prom_op_labels(f, &rows[i]);
+		fprintf(f, ",reason=\"%s\"} %llu\n", spanmon_span_reason_name(rows[i].reason),
+			(unsigned long long)rows[i].c.npages);
+	}
+	fputs("# HELP span_op_untimed_total Span operations left out of span_op_seconds: a start "
+	      "or fault-path op that never ended (abandoned), an end whose start was not seen "
+	      "(no_start).\n"
+	      "# TYPE span_op_untimed_total counter\n", f);
+	for (i = 0; i < nr; i = j) {
+		__u64 abandoned = 0, unstarted = 0;
+
+		for (j = i; j < nr && !strcmp(rows[j].vm, rows[i].vm) && rows[j].op == rows[i].op;
+		     j++) {
+			abandoned += rows[j].c.abandoned;
+			unstarted += rows[j].c.unstarted;
+		}
+		if (rows[i].op == SPAN_OP_SET_ACCESS)
+			continue;	/* never timed */
+		fputs("span_op_untimed_total", f);
+		prom_op_labels(f, &rows[i]);
+		fprintf(f, ",why=\"abandoned\"} %llu\n", (unsigned long long)abandoned);
+		fputs("span_op_untimed_total", f);
+		prom_op_labels(f, &rows[i]);
+		fprintf(f, ",why=\"no_start\"} %llu\n", (unsigned long long)unstarted);
+	}
+	free(rows);
+	return 0;
+}
+
 int spanmon_format_prometheus(FILE *f, const struct spanmon_snapshot *s,
 			      const char *version)
 {
@@ -363,8 +502,13 @@ int spanmon_format_prometheus(FILE *f, const struct spanmon_snapshot *s,
 		       "Time from an L2 exit reflected to L1 to L1's next nested VM entry.",
 		       rows, nr, SPAN_KIND_NESTED);
 	prom_histogram(f, "span_op_seconds",
-		       "Time from a span operation to its thread's next VM entry.",
+		       "Span operation time: attach and detach from start to end, a fault's shadow "
+		       "sync and view faults to the vCPU's next VM entry.",
 		       rows, nr, SPAN_KIND_OP);
+	if (prom_op_counts(f, s)) {
+		free(rows);
+		return -1;
+	}
 	fputs("# HELP span_events_dropped_total Events lost because a BPF map was full, by map.\n"
 	      "# TYPE span_events_dropped_total counter\n", f);
 	for (i = 0; i < SPAN_DROP_NR; i++)
@@ -383,6 +527,7 @@ int spanmon_format_prometheus(FILE *f, const struct spanmon_snapshot *s,
 
 int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s)
 {
+	struct oprow *oprows;
 	struct row *rows;
 	long nr = make_rows(s, true, &rows), i;
 	size_t v;
@@ -425,6 +570,24 @@ int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s)
 			fprintf(f, "%s%llu", j ? "," : "", (unsigned long long)r->h.slots[j]);
 		fputs("]}", f);
 	}
+	fputs("],\"span_ops\":[", f);
+	nr = make_oprows(s, &oprows);
+	if (nr < 0) {
+		free(rows);
+		return -1;
+	}
+	for (i = 0; i < nr; i++) {
+		const struct oprow *r = &oprows[i];
+
+		fprintf(f, "%s{\"vm\":", i ? "," : "");
+		span_json_str(f, r->vm, strlen(r->vm));
+		fprintf(f, ",\"op\":\"%s\",\"reason\":\"%s\",\"events\":%llu,\"pages\":%llu,"
+			"\"abandoned\":%llu,\"no_start\":%llu}", spanmon_op_name(r->op),
+			spanmon_span_reason_name(r->reason), (unsigned long long)r->c.events,
+			(unsigned long long)r->c.npages, (unsigned long long)r->c.abandoned,
+			(unsigned long long)r->c.unstarted);
+	}
+	free(oprows);
 	fputs("],\"dropped\":{", f);
 	for (j = 0; j < SPAN_DROP_NR; j++)
 		fprintf(f, "%s\"%s\":%llu", j ? "," : "", spanmon_drop_name(j),
@@ -435,6 +598,29 @@ int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s)
 }
 
 /* ---- terminal ----------------------------------------------------------- */
+
+/* Span event counts, busiest first, @limit rows at most (0: all). */
+static int top_op_counts(FILE *f, const struct spanmon_snapshot *s, unsigned int limit)
+{
+	struct oprow *rows;
+	long nr = make_oprows(s, &rows), i, shown;
+
+	if (nr <= 0)
+		return nr;
+	qsort(rows, nr, sizeof(*rows), cmp_oprow_busiest);
+	shown = limit && (long)limit < nr ? (long)limit : nr;
+	fprintf(f, "\n%-26s %-11s %-9s %9s %11s %8s\n", "span events: vm", "op", "reason",
+		"events", "pages", "untimed");
+	for (i = 0; i < shown; i++)
+		fprintf(f, "  %-24.24s %-11s %-9s %9llu %11llu %8llu\n", rows[i].vm,
+			spanmon_op_name(rows[i].op), spanmon_span_reason_name(rows[i].reason),
+			(unsigned long long)rows[i].c.events, (unsigned long long)rows[i].c.npages,
+			(unsigned long long)(rows[i].c.abandoned + rows[i].c.unstarted));
+	if (shown < nr)
+		fprintf(f, "  (%ld more; --limit 0 shows all)\n", nr - shown);
+	free(rows);
+	return 0;
+}
 
 int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,
 		       const struct spanmon_top_opts *o)
@@ -456,13 +642,22 @@ int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,
 	fprintf(f, "spanmon %s  %zu VMs  %ld series  dropped %llu", tbuf, s->nr_vms,
 		nr, (unsigned long long)dropped);
 	if (dropped) {
-		fputs(" (", f);
-		for (j = 0; j < SPAN_DROP_NR; j++)
-			fprintf(f, "%s%s %llu", j ? ", " : "", spanmon_drop_name(j),
+		const char *sep = " (";
+
+		for (j = 0; j < SPAN_DROP_NR; j++) {
+			if (!s->drops[j])
+				continue;
+			fprintf(f, "%s%s %llu", sep, spanmon_drop_name(j),
 				(unsigned long long)s->drops[j]);
+			sep = ", ";
+		}
 		fputc(')', f);
 	}
 	fputc('\n', f);
+	if (top_op_counts(f, s, o->limit)) {
+		free(rows);
+		return -1;
+	}
 	if (!nr)
 		fputs("\nNo events yet (latencies appear once VMs exit and re-enter).\n", f);
 	if (nr > 1)

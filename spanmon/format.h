@@ -29,11 +29,19 @@ struct spanmon_vm {
 	char label[SPANMON_LABEL_LEN];
 };
 
+/* One op_counts entry: span events of one VM, op and reason. */
+struct spanmon_opcount {
+	struct span_op_key key;
+	struct span_op_count c;
+};
+
 struct spanmon_snapshot {
 	struct spanmon_series *series;
 	size_t nr_series;
 	struct spanmon_vm *vms;
 	size_t nr_vms;
+	struct spanmon_opcount *ops;
+	size_t nr_ops;
 	__u64 drops[SPAN_DROP_NR];
 	__u64 time_ns;	/* CLOCK_REALTIME when taken */
 };
@@ -47,6 +55,7 @@ void spanmon_snapshot_free(struct spanmon_snapshot *s);
 /* Bounded names for Prometheus labels and JSON. */
 const char *spanmon_reason_name(__u32 isa, __u32 reason, char *buf, size_t len);
 const char *spanmon_op_name(__u32 op);
+const char *spanmon_span_reason_name(__u32 reason);
 const char *spanmon_drop_name(__u32 drop);
 const char *spanmon_kind_name(__u32 kind);
 

@@ -59,14 +59,41 @@ static struct spanmon_bpf *load(unsigned int max_series, unsigned int max_inflig
 	return skel;
 }
 
-static int run_at(struct spanmon_bpf *skel, struct bpf_program *prog, __u64 now,
-		  __u64 a0, __u64 a1)
+static int run_args(struct spanmon_bpf *skel, struct bpf_program *prog, __u64 now,
+		    const __u64 args[6])
 {
-	__u64 args[3] = { a0, a1, 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	/* Always six: the programs of the span tracepoints read all of them. */
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = 6 * sizeof(__u64));
 
 	skel->bss->fake_clock_ns = now;
 	return bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+}
+
+static int run_at(struct spanmon_bpf *skel, struct bpf_program *prog, __u64 now,
+		  __u64 a0, __u64 a1)
+{
+	__u64 args[6] = { a0, a1 };
+
+	return run_args(skel, prog, now, args);
+}
+
+/* A span tracepoint: (guest, l1, gfn, npages, access, reason). */
+static int run_span(struct spanmon_bpf *skel, struct bpf_program *prog, __u64 now,
+		    __u64 npages, __u32 reason)
+{
+	__u64 args[6] = { 7, 8, 0x100, npages, 3, reason };
+
+	return run_args(skel, prog, now, args);
+}
+
+/* This process's op_counts entry for (@op, @reason); zeros when absent. */
+static struct span_op_count op_counted(struct spanmon_bpf *skel, __u32 op, __u32 reason)
+{
+	struct span_op_key k = { .tgid = getpid(), .op = op, .reason = reason };
+	struct span_op_count c = {};
+
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.op_counts), &k, &c);
+	return c;
 }
 
 static struct span_hist_key key_of(__u32 kind, __u32 sub)
@@ -213,6 +240,7 @@ TEST(span_ops_are_timed_per_op)
 {
 	struct spanmon_bpf *skel = load(0, 0);
 	struct bpf_program *ops[SPAN_OP_NR] = {
+		/* set_access is never timed: not here. */
 		[SPAN_OP_ATTACH] = skel ? skel->progs.span_attach_start : NULL,
 		[SPAN_OP_DETACH] = skel ? skel->progs.span_detach_start : NULL,
 		[SPAN_OP_SHADOW_SYNC] = skel ? skel->progs.span_shadow_sync : NULL,
@@ -223,24 +251,32 @@ TEST(span_ops_are_timed_per_op)
 		[SPAN_OP_ATTACH] = skel ? skel->progs.span_attach : NULL,
 		[SPAN_OP_DETACH] = skel ? skel->progs.span_detach : NULL,
 	};
+	/* The reasons each is timed for (a fault's shadow sync, a view fault). */
+	static const __u32 reasons[SPAN_OP_NR] = {
+		[SPAN_OP_ATTACH] = SPAN_REASON_IOCTL, [SPAN_OP_DETACH] = SPAN_REASON_IOCTL,
+		[SPAN_OP_SHADOW_SYNC] = SPAN_REASON_FAULT,
+		[SPAN_OP_VIEW_FAULT] = SPAN_REASON_REMAP,
+	};
 	struct span_hist h;
 	unsigned int op;
 
 	ASSERT_TRUE(skel != NULL);
-	for (op = 0; op < SPAN_OP_NR; op++) {
+	for (op = 0; op < SPAN_OP_VIEW_FAULT + 1; op++) {
 		/* op i takes 2^(10+i) ns: each in its own slot. */
-		ASSERT_EQ(run_at(skel, ops[op], 0, 0, 0), 0);
+		ASSERT_EQ(run_span(skel, ops[op], 0, 1, reasons[op]), 0);
 		if (ends[op])
-			ASSERT_EQ(run_at(skel, ends[op], 1ull << (10 + op), 0, 0), 0);
+			ASSERT_EQ(run_span(skel, ends[op], 1ull << (10 + op), 1, reasons[op]), 0);
 		else
 			ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1ull << (10 + op),
 					 VCPU_C, 0), 0);
 	}
-	for (op = 0; op < SPAN_OP_NR; op++) {
+	for (op = 0; op < SPAN_OP_VIEW_FAULT + 1; op++) {
 		ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
 		EXPECT_EQ(h.slots[10 + op], 1);
 		EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+		EXPECT_EQ(op_counted(skel, op, reasons[op]).events, 1);
 	}
+	EXPECT_EQ(nr_series(skel), SPAN_OP_VIEW_FAULT + 1);
 	spanmon_bpf__destroy(skel);
 }
 
@@ -250,23 +286,29 @@ static void ioctl_op_pairs(struct bpf_program *start, struct bpf_program *end,
 {
 	struct span_hist h;
 
-	/* An end with no start seen records nothing. */
-	ASSERT_EQ(run_at(skel, end, 5000, 0, 0), 0);
+	/* An end with no start seen is counted, not timed. */
+	ASSERT_EQ(run_span(skel, end, 5000, 4, SPAN_REASON_IOCTL), 0);
 	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
+	EXPECT_EQ(op_counted(skel, op, SPAN_REASON_IOCTL).events, 1);
+	EXPECT_EQ(op_counted(skel, op, SPAN_REASON_IOCTL).unstarted, 1);
+	EXPECT_EQ(op_counted(skel, op, SPAN_REASON_IOCTL).npages, 4);
 	/* kvm_entry does not end it. */
-	ASSERT_EQ(run_at(skel, start, 10000, 0, 0), 0);
+	ASSERT_EQ(run_span(skel, start, 10000, 4, SPAN_REASON_IOCTL), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 10100, VCPU_C, 0), 0);
 	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
-	ASSERT_EQ(run_at(skel, end, 10000 + 123456, 0, 0), 0);
+	ASSERT_EQ(run_span(skel, end, 10000 + 123456, 4, SPAN_REASON_IOCTL), 0);
 	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
 	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
 	EXPECT_EQ(h.sum_ns, 123456);
 	EXPECT_EQ(h.slots[16], 1);	/* 2^16 <= 123456 < 2^17 */
-	/* Consumed: a second end records nothing. */
-	ASSERT_EQ(run_at(skel, end, 200000, 0, 0), 0);
+	/* Consumed: a second end is counted unstarted, not timed. */
+	ASSERT_EQ(run_span(skel, end, 200000, 4, SPAN_REASON_IOCTL), 0);
 	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, op, &h), 0);
 	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
 	EXPECT_EQ(h.sum_ns, 123456);
+	EXPECT_EQ(op_counted(skel, op, SPAN_REASON_IOCTL).events, 3);
+	EXPECT_EQ(op_counted(skel, op, SPAN_REASON_IOCTL).unstarted, 2);
+	EXPECT_EQ(op_counted(skel, op, SPAN_REASON_IOCTL).abandoned, 0);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
 }
 
@@ -287,9 +329,9 @@ TEST(span_detach_is_timed_start_to_end)
 
 	ASSERT_TRUE(skel != NULL);
 	/* Detach's zap (shadow sync) in between does not disturb the pair. */
-	ASSERT_EQ(run_at(skel, skel->progs.span_detach_start, 0, 0, 0), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.span_shadow_sync, 10, 0, 0), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.span_detach, 3000, 0, 0), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_detach_start, 0, 0, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 10, 64, SPAN_REASON_ZAP), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_detach, 3000, 64, SPAN_REASON_IOCTL), 0);
 	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_DETACH, &h), 0);
 	EXPECT_EQ(h.sum_ns, 3000);
 	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
@@ -300,9 +342,167 @@ TEST(span_detach_is_timed_start_to_end)
 	ioctl_op_pairs(skel->progs.span_detach_start, skel->progs.span_detach, skel,
 		       SPAN_OP_DETACH);
 	/* An attach's end does not close a detach's start. */
-	ASSERT_EQ(run_at(skel, skel->progs.span_detach_start, 300000, 0, 0), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.span_attach, 300500, 0, 0), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_detach_start, 300000, 0, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_attach, 300500, 1, SPAN_REASON_IOCTL), 0);
 	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, SPAN_OP_ATTACH, &h), 0);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_ATTACH, SPAN_REASON_IOCTL).unstarted, 1);
+	/* ... which its own end still does. */
+	ASSERT_EQ(run_span(skel, skel->progs.span_detach, 301000, 1, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_DETACH, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 2);
+	EXPECT_EQ(h.sum_ns, 123456 + 1000);
+	spanmon_bpf__destroy(skel);
+}
+
+/*
+ * (a) Only a fault's shadow sync is timed (to the vCPU thread's next
+ * kvm_entry).  Detach's zap and KVM_SPAN_SET_ACCESS's restrict fire on the
+ * ioctl's thread: once timed to its next kvm_entry, 201 ms later here.
+ */
+TEST(non_fault_shadow_syncs_are_counted_not_timed)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+	struct span_hist h;
+	struct span_op_count c;
+
+	ASSERT_TRUE(skel != NULL);
+	ASSERT_EQ(run_span(skel, skel->progs.span_detach_start, 0, 0, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 100, 512, SPAN_REASON_ZAP), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_detach, 2000, 512, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 3000, 16, SPAN_REASON_RESTRICT), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 3100, 1, 42), 0); /* unknown */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 201000000, VCPU_C, 0), 0);
+	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, SPAN_OP_SHADOW_SYNC, &h), 0);
+	c = op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_ZAP);
+	EXPECT_EQ(c.events, 1);
+	EXPECT_EQ(c.npages, 512);
+	EXPECT_EQ(c.abandoned + c.unstarted, 0);
+	c = op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_RESTRICT);
+	EXPECT_EQ(c.events, 1);
+	EXPECT_EQ(c.npages, 16);
+	c = op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_UNKNOWN);
+	EXPECT_EQ(c.events, 1);
+	EXPECT_EQ(c.npages, 1);
+	/* The detach around the zap is timed all the same. */
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_DETACH, &h), 0);
+	EXPECT_EQ(h.sum_ns, 2000);
+
+	/* A fault's shadow sync, on the vCPU's thread, is timed to its entry. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 300000000, VCPU_A, SPAN_ISA_SVM), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 300000100, 1, SPAN_REASON_FAULT), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 300000100 + 5000, VCPU_A, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_SHADOW_SYNC, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	EXPECT_EQ(h.sum_ns, 5000);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_FAULT).events, 1);
+	/* Consumed: the next entry adds nothing. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 400000000, VCPU_A, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_SHADOW_SYNC, &h), 0);
+	EXPECT_EQ(h.sum_ns, 5000);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_OPS), 0);
+	spanmon_bpf__destroy(skel);
+}
+
+/*
+ * (b) A start that finds one pending in its thread replaces it and counts
+ * it abandoned (an ioctl that failed after its start); an end with no
+ * start is counted, not timed.  The release detach, with the start the
+ * kernel now fires before it, is timed like an ioctl's.
+ */
+TEST(replaced_starts_are_abandoned_and_ends_without_start_untimed)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+	struct span_hist h;
+	struct span_op_count c;
+
+	ASSERT_TRUE(skel != NULL);
+	/* attach fails after its start; the retry succeeds: 500 ns. */
+	ASSERT_EQ(run_span(skel, skel->progs.span_attach_start, 0, 8, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_attach_start, 1000, 8, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_attach, 1500, 8, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_ATTACH, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	EXPECT_EQ(h.sum_ns, 500);
+	c = op_counted(skel, SPAN_OP_ATTACH, SPAN_REASON_IOCTL);
+	EXPECT_EQ(c.events, 1);
+	EXPECT_EQ(c.npages, 8);
+	EXPECT_EQ(c.abandoned, 1);
+	EXPECT_EQ(c.unstarted, 0);
+
+	/* A detach start abandoned by an attach start: counted for detach. */
+	ASSERT_EQ(run_span(skel, skel->progs.span_detach_start, 2000, 0, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_attach_start, 3000, 8, SPAN_REASON_IOCTL), 0);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_DETACH, SPAN_REASON_IOCTL).abandoned, 1);
+	ASSERT_EQ(run_span(skel, skel->progs.span_attach, 3700, 8, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_ATTACH, &h), 0);
+	EXPECT_EQ(h.sum_ns, 500 + 700);
+
+	/* The L1's release: a detach with no start (older kernels) ... */
+	ASSERT_EQ(run_span(skel, skel->progs.span_detach, 5000, 8, SPAN_REASON_RELEASE), 0);
+	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, SPAN_OP_DETACH, &h), 0);
+	c = op_counted(skel, SPAN_OP_DETACH, SPAN_REASON_RELEASE);
+	EXPECT_EQ(c.events, 1);
+	EXPECT_EQ(c.unstarted, 1);
+	/* ... and with its start (the span kernel now): timed. */
+	ASSERT_EQ(run_span(skel, skel->progs.span_detach_start, 6000, 0, SPAN_REASON_RELEASE), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_detach, 6400, 8, SPAN_REASON_RELEASE), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_DETACH, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	EXPECT_EQ(h.sum_ns, 400);
+	c = op_counted(skel, SPAN_OP_DETACH, SPAN_REASON_RELEASE);
+	EXPECT_EQ(c.events, 2);
+	EXPECT_EQ(c.npages, 16);
+	EXPECT_EQ(c.unstarted, 1);
+	EXPECT_EQ(c.abandoned, 0);
+
+	/* A fault-path op whose vCPU did not re-enter before the next one. */
+	ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, 7000, 1, SPAN_REASON_READONLY), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, 8000, 1, SPAN_REASON_REMAP), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 8300, VCPU_C, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_VIEW_FAULT, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	EXPECT_EQ(h.sum_ns, 300);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_VIEW_FAULT, SPAN_REASON_READONLY).abandoned, 1);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_VIEW_FAULT, SPAN_REASON_REMAP).abandoned, 0);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
+	spanmon_bpf__destroy(skel);
+}
+
+/* (c) View faults by reason, "denied" among them; set_access counted. */
+TEST(view_faults_and_access_changes_are_counted_by_reason)
+{
+	struct spanmon_bpf *skel = load(0, 0);
+	struct span_hist h;
+	struct span_op_count c;
+	__u64 t = 1000;
+	int i;
+
+	ASSERT_TRUE(skel != NULL);
+	for (i = 0; i < 3; i++, t += 10000) {
+		ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, t, 1, SPAN_REASON_DENIED), 0);
+		ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, t + 1000, VCPU_C, 0), 0);
+	}
+	ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, t, 1, SPAN_REASON_REMAP), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, t + 1000, VCPU_C, 0), 0);
+	/* A reason spanmon does not know: counted as unknown, not timed. */
+	ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, t + 2000, 1, 99), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, t + 900000, VCPU_C, 0), 0);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_VIEW_FAULT, SPAN_REASON_DENIED).events, 3);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_VIEW_FAULT, SPAN_REASON_REMAP).events, 1);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_VIEW_FAULT, SPAN_REASON_UNKNOWN).events, 1);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_VIEW_FAULT, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 4);
+	EXPECT_EQ(h.sum_ns, 4000);
+
+	ASSERT_EQ(run_span(skel, skel->progs.span_set_access, t, 16, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_set_access, t, 16, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_set_access, t, 4, SPAN_REASON_RELEASE), 0);
+	c = op_counted(skel, SPAN_OP_SET_ACCESS, SPAN_REASON_IOCTL);
+	EXPECT_EQ(c.events, 2);
+	EXPECT_EQ(c.npages, 32);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_SET_ACCESS, SPAN_REASON_RELEASE).npages, 4);
+	/* Never a latency. */
+	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, SPAN_OP_SET_ACCESS, &h), 0);
 	spanmon_bpf__destroy(skel);
 }
 
@@ -316,10 +516,10 @@ TEST(full_hists_map_counts_drops)
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmexit, 0, VCPU_A, 2), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmenter, 50, 0, 0), 0); /* series 2 */
 	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.span_attach_start, 0, 0, 0), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.span_attach, 70, 0, 0), 0); /* no room */
+	ASSERT_EQ(run_span(skel, skel->progs.span_attach_start, 0, 1, SPAN_REASON_IOCTL), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_attach, 70, 1, SPAN_REASON_IOCTL), 0); /* no room */
 	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 1);
-	ASSERT_EQ(run_at(skel, skel->progs.span_shadow_sync, 0, 0, 0), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 0, 1, SPAN_REASON_FAULT), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 70, VCPU_C, 0), 0);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 2);
 	/* Existing series still count. */

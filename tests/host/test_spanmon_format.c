@@ -17,6 +17,7 @@
 
 static struct spanmon_vm vms[3];
 static struct spanmon_series series[4];
+static struct spanmon_opcount ops[4];
 
 /*
  * Two "qemu" VMs (tgid 200 seen first), one with a hostile comm, and one
@@ -55,7 +56,20 @@ static void make_snapshot(struct spanmon_snapshot *s)
 	series[3].hist.slots[14] = 2;
 	series[3].hist.sum_ns = 40000;
 
+	/* Span events: qemu-1's zaps and denied view faults, two unnamed VMs'. */
+	memset(ops, 0, sizeof(ops));
+	ops[0].key = (struct span_op_key){ 100, SPAN_OP_SHADOW_SYNC, SPAN_REASON_ZAP };
+	ops[0].c = (struct span_op_count){ .events = 3, .npages = 1536 };
+	ops[1].key = (struct span_op_key){ 100, SPAN_OP_VIEW_FAULT, SPAN_REASON_DENIED };
+	ops[1].c = (struct span_op_count){ .events = 5, .npages = 5, .abandoned = 1 };
+	ops[2].key = (struct span_op_key){ 400, SPAN_OP_DETACH, SPAN_REASON_RELEASE };
+	ops[2].c = (struct span_op_count){ .events = 1, .npages = 8, .unstarted = 1 };
+	ops[3].key = (struct span_op_key){ 401, SPAN_OP_DETACH, SPAN_REASON_RELEASE };
+	ops[3].c = (struct span_op_count){ .events = 2, .npages = 16, .unstarted = 2 };
+
 	memset(s, 0, sizeof(*s));
+	s->ops = ops;
+	s->nr_ops = 4;
 	s->vms = vms;
 	s->nr_vms = 3;
 	s->series = series;
@@ -206,6 +220,48 @@ TEST(prometheus_labels_are_escaped_and_merged)
 	free(t);
 }
 
+TEST(prometheus_span_event_counters)
+{
+	struct spanmon_snapshot s;
+	char *t;
+
+	make_snapshot(&s);
+	t = render(spanmon_format_prometheus, &s);
+	ASSERT_TRUE(t != NULL);
+	EXPECT_TRUE(strstr(t, "# TYPE span_op_events_total counter\n") != NULL);
+	EXPECT_TRUE(strstr(t, "# TYPE span_op_pages_total counter\n") != NULL);
+	EXPECT_TRUE(strstr(t, "# TYPE span_op_untimed_total counter\n") != NULL);
+	EXPECT_EQ(value_of(t, "span_op_events_total{vm=\"qemu-1\",op=\"shadow_sync\","
+			   "reason=\"zap\"}"), 3);
+	EXPECT_EQ(value_of(t, "span_op_pages_total{vm=\"qemu-1\",op=\"shadow_sync\","
+			   "reason=\"zap\"}"), 1536);
+	EXPECT_EQ(value_of(t, "span_op_events_total{vm=\"qemu-1\",op=\"view_fault\","
+			   "reason=\"denied\"}"), 5);
+	EXPECT_EQ(value_of(t, "span_op_untimed_total{vm=\"qemu-1\",op=\"view_fault\","
+			   "why=\"abandoned\"}"), 1);
+	EXPECT_EQ(value_of(t, "span_op_untimed_total{vm=\"qemu-1\",op=\"view_fault\","
+			   "why=\"no_start\"}"), 0);
+	/* Two unnamed VMs: one label set, summed. */
+	EXPECT_EQ(count_lines_with(t, "span_op_events_total{vm=\"unknown\""), 1);
+	EXPECT_EQ(value_of(t, "span_op_events_total{vm=\"unknown\",op=\"detach\","
+			   "reason=\"release\"}"), 3);
+	EXPECT_EQ(value_of(t, "span_op_pages_total{vm=\"unknown\",op=\"detach\","
+			   "reason=\"release\"}"), 24);
+	EXPECT_EQ(value_of(t, "span_op_untimed_total{vm=\"unknown\",op=\"detach\","
+			   "why=\"no_start\"}"), 3);
+	free(t);
+}
+
+TEST(span_reason_names_are_bounded)
+{
+	EXPECT_STREQ(spanmon_span_reason_name(SPAN_REASON_DENIED), "denied");
+	EXPECT_STREQ(spanmon_span_reason_name(SPAN_REASON_RESTRICT), "restrict");
+	EXPECT_STREQ(spanmon_span_reason_name(SPAN_REASON_UNKNOWN), "unknown");
+	EXPECT_STREQ(spanmon_span_reason_name(1000), "unknown");
+	EXPECT_STREQ(spanmon_op_name(SPAN_OP_SET_ACCESS), "set_access");
+	EXPECT_STREQ(spanmon_op_name(SPAN_OP_NR), "unknown");
+}
+
 TEST(json_snapshot)
 {
 	struct spanmon_snapshot s;
@@ -218,7 +274,12 @@ TEST(json_snapshot)
 	EXPECT_TRUE(strstr(t, "{\"kind\":\"exit\",\"vm\":\"qemu-1\",\"vcpu\":1,\"reason\":\"ioio\","
 			   "\"count\":4,\"sum_ns\":3000000000,\"p50_ns\":1024,") != NULL);
 	EXPECT_TRUE(strstr(t, "\"vm\":\"we\\\"ird\\\\\\u000a-0\",\"nested\":true,\"count\":4") != NULL);
-	EXPECT_TRUE(strstr(t, "\"dropped\":{\"hists\":7,\"vms\":0,\"inflight\":0}}") != NULL);
+	EXPECT_TRUE(strstr(t, "\"span_ops\":[{\"vm\":\"qemu-1\",\"op\":\"shadow_sync\","
+			   "\"reason\":\"zap\",\"events\":3,\"pages\":1536,\"abandoned\":0,"
+			   "\"no_start\":0},") != NULL);
+	EXPECT_TRUE(strstr(t, "{\"vm\":\"unknown\",\"op\":\"detach\",\"reason\":\"release\","
+			   "\"events\":3,\"pages\":24,\"abandoned\":0,\"no_start\":3}]") != NULL);
+	EXPECT_TRUE(strstr(t, "\"dropped\":{\"hists\":7,\"vms\":0,\"inflight\":0,") != NULL);
 	/* One line, ending in a newline. */
 	EXPECT_EQ(count_lines_with(t, "\n"), 1);
 	EXPECT_TRUE(t[strlen(t) - 1] == '\n');
@@ -237,6 +298,9 @@ TEST(top_fits_80_columns)
 	EXPECT_TRUE(strstr(t, "reason=ioio") != NULL);
 	EXPECT_TRUE(strstr(t, "p50 1.0us") != NULL);
 	EXPECT_TRUE(strstr(t, "2147483648 -> inf") != NULL);
+	EXPECT_TRUE(strstr(t, "  qemu-1                   view_fault  denied            5") != NULL);
+	/* Only the maps that dropped something are named. */
+	EXPECT_TRUE(strstr(t, "dropped 7 (hists 7)\n") != NULL);
 	for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		EXPECT_LE(strlen(line), 79);
 		lines++;
