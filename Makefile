@@ -8,7 +8,8 @@
 #   make check-lab    lab tests only
 #   make kernel       the lab kernel + KVM selftests (cached, see kvm-patches/)
 #   make lab-shell    an interactive shell in the lab
-#   make bench        benchmarks in the lab, printed as tables (bench/)
+#   make bench        benchmarks on the host and in the lab, as tables (bench/)
+#   make bench-host   the host part alone: spanmon's BPF cost, natively
 #   make              the user-space programs (into $(O)/)
 #
 # O=dir builds elsewhere (default out/), V=1 shows commands, WERROR=0 makes
@@ -63,7 +64,7 @@ LAB_PROGS := kvmloop
 PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 
 .PHONY: all setup setup-host kernel run check check-host check-lab \
-	lab-shell bench clean help
+	lab-shell bench bench-host clean help
 .DEFAULT_GOAL := all
 # Keep generated objects and skeletons between runs.
 .SECONDARY:
@@ -71,7 +72,7 @@ PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 all: $(PROGS)
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- dependencies ------------------------------------------------------------
 setup:
@@ -166,11 +167,35 @@ run: setup
 check: setup
 	$(Q)scripts/check.sh host lab
 
-# Benchmarks: in the lab, side by side in one run, printed as tables.
+# Benchmarks, printed as tables: on the host natively (bench-host: spanmon's
+# programs by BPF_PROG_TEST_RUN), then in the lab on real exits, each side by
+# side in one run.
 bench: setup
+	$(Q)$(MAKE) --no-print-directory bench-host
 	$(Q)$(MAKE) --no-print-directory lab-deps
 	$(Q)scripts/lab-run.sh --name bench bench/bench.list | \
 		sed -n '/^@@SPAN-BEGIN/,/^@@SPAN-END/p; /^lab results/,$$p'
+
+bench-host: $(O)/bench/spanmon_host
+	$(Q)$<
+
+# bench/*_bench.bpf.c compile spanmon's (or kvmexits') BPF in, plus drivers.
+$(O)/bench/%.bpf.o: bench/%.bpf.c bench/spanmon_bench.h bpf/spanmon.bpf.c bpf/spanmon.h \
+		bpf/core_fixes.bpf.h bpf/kvmexits.bpf.c bpf/kvmexits.h $(O)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARNINGS) \
+		-I$(O)/bpf -Ibpf -Ibench -Iinclude -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(O)/bench/%.skel.h: $(O)/bench/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(O)/bench/spanmon_host: bench/spanmon_host.c bench/spanmon_bench.h $(O)/bpf/spanmon.skel.h \
+		$(O)/bench/spanmon_bench.skel.h $(O)/bench/kvmexits_bench.skel.h $(O)/lib/libspan.a
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Ibench -I$(O)/bench $(filter %.c %.a,$^) \
+		$(BPF_LIBS) -o $@
 
 clean:
 	rm -rf $(O)

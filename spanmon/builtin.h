@@ -21,7 +21,6 @@ struct spanmon_env {
 	bool per_vcpu;
 	bool reset;
 	bool verbose;
-	bool bench;		/* feed: print per-program BPF cost */
 	uint64_t duration;	/* profile: seconds */
 	uint64_t freq;		/* profile: samples per second per CPU */
 	const char *folded;	/* profile: folded stacks to this file ("-": stdout) */

@@ -10,14 +10,10 @@
  * With -i SECONDS: -n rounds every SECONDS until killed (one process, so
  * one VM label, and rates that keep moving for Prometheus).
  *
- * With --bench: no pinning, the real clock, and BPF run-time statistics on
- * (as sysctl kernel.bpf_stats_enabled=1 does); prints each program's
- * run_time_ns / run_cnt.
+ * The programs' cost is measured by bench/spanmon_host.c (make bench-host).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -107,46 +103,21 @@ static int one_round(struct spanmon_bpf *skel, __u64 r)
 	return err;
 }
 
-static void print_bench(struct spanmon_bpf *skel)
-{
-	struct bpf_program *prog;
-
-	printf("%-20s %10s %14s %8s\n", "PROGRAM", "RUNS", "RUN_TIME_NS", "NS/RUN");
-	bpf_object__for_each_program(prog, skel->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-			continue;
-		printf("%-20s %10llu %14llu %8.1f\n", bpf_program__name(prog),
-		       (unsigned long long)info.run_cnt,
-		       (unsigned long long)info.run_time_ns,
-		       info.run_cnt ? (double)info.run_time_ns / info.run_cnt : 0.0);
-	}
-}
-
 int cmd_feed(void)
 {
 	struct spanmon_collect_opts o = {
-		.pin_dir = env.bench ? NULL : env.pin_dir,
+		.pin_dir = env.pin_dir,
 		.all_programs = true,
-		.fake_clock = !env.bench,
+		.fake_clock = true,
 		.verbose = env.verbose,
 		.quiet = true,
 	};
 	struct spanmon_collect c;
 	uint64_t rounds = env.count ? env.count : 1, r;
-	int stats_fd = -1, ret = 1;
+	int ret = 1;
 
 	if (spanmon_collect_open(&c, &o))
 		return 1;
-	if (env.bench) {
-		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-		if (stats_fd < 0) {
-			fprintf(stderr, "spanmon: cannot enable BPF stats: %s\n", strerror(errno));
-			goto out;
-		}
-	}
 	do {
 		for (r = 0; r < rounds && !spanmon_exiting; r++)
 			if (one_round(c.skel, r))
@@ -154,12 +125,8 @@ int cmd_feed(void)
 		if (env.periodic)
 			spanmon_sleep(env.interval);
 	} while (env.periodic && !spanmon_exiting);
-	if (env.bench)
-		print_bench(c.skel);
 	ret = 0;
 out:
-	if (stats_fd >= 0)
-		close(stats_fd);
 	spanmon_collect_close(&c);
 	return ret;
 }

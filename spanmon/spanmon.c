@@ -101,7 +101,7 @@ static void usage_error(const char *fmt, const char *arg)
 	exit(SPAN_EXIT_USAGE);
 }
 
-enum { OPT_LIMIT = 256, OPT_VCPUS, OPT_PIN_DIR, OPT_BENCH, OPT_FOLDED };
+enum { OPT_LIMIT = 256, OPT_VCPUS, OPT_PIN_DIR, OPT_FOLDED };
 
 static const struct {
 	int val;
@@ -110,7 +110,7 @@ static const struct {
 	{ 'i', F_TOP | F_JSON | F_FEED }, { 'n', F_TOP | F_JSON | F_FEED },
 	{ OPT_LIMIT, F_TOP }, { OPT_VCPUS, F_TOP }, { 'l', F_SERVE },
 	{ OPT_PIN_DIR, F_ALL & ~F_PROFILE }, { 'r', F_ALL & ~F_PROFILE },
-	{ 'v', F_ALL }, { OPT_BENCH, F_FEED },
+	{ 'v', F_ALL },
 	{ 'd', F_PROFILE }, { 'F', F_PROFILE }, { OPT_FOLDED, F_PROFILE },
 };
 
@@ -125,7 +125,6 @@ static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "reset", no_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "bench", no_argument, NULL, OPT_BENCH },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "freq", required_argument, NULL, 'F' },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
@@ -194,9 +193,6 @@ static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
 			break;
 		case 'v':
 			env.verbose = true;
-			break;
-		case OPT_BENCH:
-			env.bench = true;
 			break;
 		case 'd':
 			if (span_parse_u64(optarg, 1, 3600, &v))
