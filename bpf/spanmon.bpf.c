@@ -5,7 +5,7 @@
  * raw_tp programs (not tp_btf): BPF_PROG_TEST_RUN runs raw_tp programs, so
  * the host tests drive exactly the programs production attaches.  Arguments
  * are plain u64s; everything read through the vcpu pointer goes through
- * CO-RE probe reads (core_fixes.bpf.h), which fail safely on the synthetic
+ * CO-RE reads (core_fixes.bpf.h), which fail safely on the synthetic
  * pointers of tests.  Pairing keys on the pointer value, never dereferenced.
  *
  *   exit     kvm_exit(vcpu, isa)          -> kvm_entry of the same vcpu
@@ -21,6 +21,12 @@
  * or not: span_set_access, and shadow syncs that do not come from a fault
  * (zap on detach's thread, restrict on KVM_SPAN_SET_ACCESS's), are counted
  * only, having no kvm_entry of their own to end at.
+ *
+ * What awaits its end is bounded without user space: per vCPU, a slot in
+ * a fixed table (vcpu_sets) that a new vCPU takes from one quiet for
+ * SPANMON_INFLIGHT_MAX_AGE_NS, counted if something was pending; per
+ * thread, task storage, freed with the thread (an op still pending then is
+ * counted abandoned by sched_process_exit).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -35,6 +41,8 @@
 const volatile bool use_fake_clock = false;
 /* Set by user space when any span:* tracepoint exists (or in tests). */
 const volatile bool have_span_ops = false;
+/* log2 of vcpu_sets' size (tests make it one set). */
+const volatile __u32 vcpu_set_bits = SPANMON_VCPU_SET_BITS;
 __u64 fake_clock_ns = 0;
 
 struct {
@@ -68,50 +76,35 @@ struct {
 } op_counts SEC(".maps");
 
 /*
- * One entry per vCPU seen, updated in place and never deleted by the
- * programs: a hash update (bucket lock, element swap) and a delete on every
- * exit cost more than everything else spanmon does per exit, more still on
- * a lockdep kernel.  kvm_entry marks the entry consumed (exit_ns = 0).
- * Entries of vCPUs gone quiet (destroyed) are pruned by user space
- * (spanmon_inflight_prune(), on every snapshot); a new vCPU finding the map
- * full is a counted drop.  No prealloc: an element user space deletes while
- * a program writes into it stays valid memory until an RCU grace period.
+ * vCPU state, written in place and never deleted: a hash update and delete
+ * per exit cost more than everything else spanmon does per exit.  A vCPU's
+ * set is chosen by its pointer; it keeps its way for good unless a new
+ * vCPU of the set finds no free way and its own has been quiet for
+ * SPANMON_INFLIGHT_MAX_AGE_NS (a destroyed vCPU, or one halted that long):
+ * then the quietest is taken over, and if it had an exit or a fault
+ * pending, that is a counted drop (inflight_evicted).  A new vCPU finding
+ * only busy ways is a counted drop (inflight).  An array lookup is inlined
+ * by the verifier: no hashing, no helper call.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SPANMON_MAX_INFLIGHT);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);	/* struct kvm_vcpu * */
-	__type(value, struct span_vcpu_inflight);
-} vcpu_inflight SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SPANMON_MAX_INFLIGHT);
-	__type(key, __u64);	/* pid_tgid */
-	__type(value, struct span_thread_inflight);
-} nested_inflight SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SPANMON_MAX_INFLIGHT);
-	__type(key, __u64);	/* pid_tgid */
-	__type(value, struct span_thread_inflight);
-} op_inflight SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << SPANMON_VCPU_SET_BITS);
+	__type(key, __u32);
+	__type(value, struct span_vcpu_set);
+} vcpu_sets SEC(".maps");
 
 /*
- * Attach and detach are VM ioctls of a VMM thread that need not run a vCPU:
- * timed from their start to their end, both in that thread.  A map of its
- * own, as detach's span_shadow_sync (zap) fires in between.  A start whose
- * ioctl fails has no end: the thread's next start replaces it (counted
- * abandoned).
+ * Per thread: a nested exit awaiting L1's VMRUN, a fault-path span op
+ * awaiting kvm_entry, an attach/detach start awaiting its end (attach and
+ * detach are VM ioctls of a VMM thread that need not run a vCPU).  Freed
+ * with the thread: no entry outlives it, none needs pruning.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SPANMON_MAX_INFLIGHT);
-	__type(key, __u64);	/* pid_tgid */
-	__type(value, struct span_thread_inflight);
-} ioctl_inflight SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct span_thread);
+} threads SEC(".maps");
 
 static const struct span_hist zero_hist;
 
@@ -184,29 +177,112 @@ static __always_inline void hist_add(struct span_hist_key *key, __u64 delta)
 	__sync_fetch_and_add(&h->sum_ns, delta);
 }
 
-static const struct span_vcpu_inflight zero_inflight;
-
-/* @vcpu's in-flight entry, made on its first exit or fault; NULL: map full. */
-static __always_inline struct span_vcpu_inflight *inflight_of(__u64 *key)
+/* @vcpu's set of vcpu_sets. */
+static __always_inline struct span_vcpu_set *set_of(__u64 vcpu)
 {
+	/* Fibonacci hashing: the pointer's top bits, well mixed. */
+	__u32 idx = vcpu_set_bits ? (vcpu * 0x9E3779B97F4A7C15ull) >> (64 - vcpu_set_bits) : 0;
+
+	return bpf_map_lookup_elem(&vcpu_sets, &idx);
+}
+
+/* @vcpu's state in @s, or NULL. */
+static __always_inline struct span_vcpu_inflight *vcpu_find(struct span_vcpu_set *s,
+								__u64 vcpu)
+{
+	int w;
+
+#pragma unroll
+	for (w = 0; w < SPANMON_VCPU_WAYS; w++)
+		if (s->vcpu[w] == vcpu)
+			return &s->in[w];
+	return NULL;
+}
+
+/* Way @w of @s is @vcpu's now: its state starts empty. */
+static __always_inline struct span_vcpu_inflight *vcpu_took(struct span_vcpu_set *s, int w,
+								__u64 t)
+{
+	struct span_vcpu_inflight *in = &s->in[w];
+
+	in->pending = 0;
+	in->last_ns = t;
+	return in;
+}
+
+/*
+ * A way of @s for a vCPU seen for the first time (or whose way was taken):
+ * a free one, else the quietest if quiet long enough; NULL, counted, if
+ * none.  Ways change hands by compare-and-swap of their key, so two new
+ * vCPUs never share one; the loser of a race is a counted drop.
+ */
+static __always_inline struct span_vcpu_inflight *vcpu_claim(struct span_vcpu_set *s,
+								 __u64 vcpu, __u64 t)
+{
+	__u64 oldest = ~0ull, old;
+	int w, victim = -1;
+
+	if (!vcpu)
+		return NULL;
+#pragma unroll
+	for (w = 0; w < SPANMON_VCPU_WAYS; w++)
+		if (!s->vcpu[w] && !__sync_val_compare_and_swap(&s->vcpu[w], 0, vcpu))
+			return vcpu_took(s, w, t);
+#pragma unroll
+	for (w = 0; w < SPANMON_VCPU_WAYS; w++) {
+		if (s->in[w].last_ns < oldest) {
+			oldest = s->in[w].last_ns;
+			victim = w;
+		}
+	}
+	if (t < oldest + SPANMON_INFLIGHT_MAX_AGE_NS) {
+		drop(SPAN_DROP_INFLIGHT);
+		return NULL;
+	}
+#pragma unroll
+	for (w = 0; w < SPANMON_VCPU_WAYS; w++) {
+		if (w != victim)
+			continue;
+		old = s->vcpu[w];
+		if (!old || __sync_val_compare_and_swap(&s->vcpu[w], old, vcpu) != old)
+			break;
+		if (s->in[w].pending)
+			drop(SPAN_DROP_EVICTED);
+		return vcpu_took(s, w, t);
+	}
+	drop(SPAN_DROP_INFLIGHT);
+	return NULL;
+}
+
+/* @vcpu's state, a way claimed for it if it has none; NULL: counted drop. */
+static __always_inline struct span_vcpu_inflight *vcpu_state(__u64 vcpu, __u64 t)
+{
+	struct span_vcpu_set *s = set_of(vcpu);
 	struct span_vcpu_inflight *in;
 
-	in = bpf_map_lookup_elem(&vcpu_inflight, key);
-	if (in)
-		return in;
-	/* Only this vCPU's thread makes its entry: no race to lose. */
-	bpf_map_update_elem(&vcpu_inflight, key, &zero_inflight, BPF_NOEXIST);
-	in = bpf_map_lookup_elem(&vcpu_inflight, key);
-	if (!in)
+	if (!s)
+		return NULL;
+	in = vcpu_find(s, vcpu);
+	return in ? in : vcpu_claim(s, vcpu, t);
+}
+
+/* This thread's state; made if @create (NULL then: a counted drop). */
+static __always_inline struct span_thread *thread_state(bool create)
+{
+	struct span_thread *th;
+
+	th = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
+				  create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (!th && create)
 		drop(SPAN_DROP_INFLIGHT);
-	return in;
+	return th;
 }
 
 SEC("raw_tp/kvm_exit")
 int BPF_PROG(kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
 {
-	__u64 key = (__u64)vcpu, t = now_ns();
-	struct span_vcpu_inflight *in = inflight_of(&key);
+	__u64 t = now_ns();
+	struct span_vcpu_inflight *in = vcpu_state((__u64)vcpu, t);
 	__u32 reason;
 
 	if (!in)
@@ -221,21 +297,21 @@ int BPF_PROG(kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
 	in->reason = reason;
 	in->vcpu = span_vcpu_id(vcpu);
 	in->tgid = bpf_get_current_pid_tgid() >> 32;
-	in->pf_ns = 0;
 	in->last_ns = t;
 	in->exit_ns = t;
+	in->pending = SPAN_PENDING_EXIT;
 	return 0;
 }
 
 SEC("raw_tp/kvm_page_fault")
 int BPF_PROG(kvm_page_fault, struct kvm_vcpu *vcpu)
 {
-	__u64 key = (__u64)vcpu, t = now_ns();
-	struct span_vcpu_inflight *in = inflight_of(&key);
+	__u64 t = now_ns();
+	struct span_vcpu_inflight *in = vcpu_state((__u64)vcpu, t);
 
 	if (!in)
 		return 0;
-	if (!in->exit_ns) {
+	if (!(in->pending & SPAN_PENDING_EXIT)) {
 		/* A fault with no exit seen (spanmon attached mid-exit). */
 		in->tgid = bpf_get_current_pid_tgid() >> 32;
 		in->vcpu = span_vcpu_id(vcpu);
@@ -243,27 +319,44 @@ int BPF_PROG(kvm_page_fault, struct kvm_vcpu *vcpu)
 	in->pf_nested = span_is_guest_mode(vcpu);
 	in->last_ns = t;
 	in->pf_ns = t;
+	in->pending |= SPAN_PENDING_PF;
 	return 0;
+}
+
+/* A fault-path span op of this thread ends at its kvm_entry at @t. */
+static __always_inline void span_op_entered(__u64 t)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct span_thread *th = thread_state(false);
+	struct span_hist_key ok = { .kind = SPAN_KIND_OP, .tgid = tid >> 32 };
+
+	if (!th || !(th->pending & SPAN_PENDING_OP))
+		return;
+	ok.sub = th->op;
+	if (t >= th->op_ns)
+		hist_add(&ok, t - th->op_ns);
+	th->pending &= ~SPAN_PENDING_OP;
 }
 
 SEC("raw_tp/kvm_entry")
 int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
 {
-	__u64 key = (__u64)vcpu, t = now_ns();
-	struct span_vcpu_inflight *in;
+	struct span_vcpu_set *s = set_of((__u64)vcpu);
+	struct span_vcpu_inflight *in = s ? vcpu_find(s, (__u64)vcpu) : NULL;
 	struct span_hist_key hk = {};
+	__u64 t = 0;
 
-	in = bpf_map_lookup_elem(&vcpu_inflight, &key);
-	if (in && (in->exit_ns | in->pf_ns)) {
+	if (in && in->pending) {
+		t = now_ns();
 		hk.tgid = in->tgid;
-		if (in->exit_ns && t >= in->exit_ns) {
+		if ((in->pending & SPAN_PENDING_EXIT) && t >= in->exit_ns) {
 			hk.kind = SPAN_KIND_EXIT;
 			hk.vcpu = in->vcpu;
 			hk.reason = in->reason;
 			hk.isa = in->isa;
 			hist_add(&hk, t - in->exit_ns);
 		}
-		if (in->pf_ns && t >= in->pf_ns) {
+		if ((in->pending & SPAN_PENDING_PF) && t >= in->pf_ns) {
 			hk.kind = SPAN_KIND_PF;
 			hk.vcpu = 0;
 			hk.reason = 0;
@@ -272,59 +365,46 @@ int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
 			hist_add(&hk, t - in->pf_ns);
 		}
 		/* Consumed: a second entry records nothing. */
-		in->exit_ns = 0;
-		in->pf_ns = 0;
+		in->pending = 0;
 	}
 
 	/* Dead code, removed at load, on kernels without span tracepoints. */
-	if (have_span_ops) {
-		__u64 tid = bpf_get_current_pid_tgid();
-		struct span_thread_inflight *op;
-
-		op = bpf_map_lookup_elem(&op_inflight, &tid);
-		if (op) {
-			struct span_hist_key ok = {
-				.kind = SPAN_KIND_OP,
-				.tgid = tid >> 32,
-				.sub = op->sub,
-			};
-
-			if (t >= op->ns)
-				hist_add(&ok, t - op->ns);
-			bpf_map_delete_elem(&op_inflight, &tid);
-		}
-	}
+	if (have_span_ops)
+		span_op_entered(t ? t : now_ns());
 	return 0;
 }
 
 SEC("raw_tp/kvm_nested_vmexit")
 int BPF_PROG(kvm_nested_vmexit, struct kvm_vcpu *vcpu)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct span_thread_inflight in = { .ns = now_ns() };
+	struct span_thread *th = thread_state(true);
 
 	/*
 	 * L2 exits that L0 handles itself are overwritten by the next one: the
 	 * last exit before L1's VMRUN is the one reflected to L1.
 	 */
-	if (bpf_map_update_elem(&nested_inflight, &tid, &in, BPF_ANY))
-		drop(SPAN_DROP_INFLIGHT);
+	if (th) {
+		th->nested_ns = now_ns();
+		th->pending |= SPAN_PENDING_NESTED;
+	}
 	return 0;
 }
 
 SEC("raw_tp/kvm_nested_vmenter")
 int BPF_PROG(kvm_nested_vmenter)
 {
-	__u64 tid = bpf_get_current_pid_tgid(), t = now_ns();
-	struct span_thread_inflight *in;
-	struct span_hist_key hk = { .kind = SPAN_KIND_NESTED, .tgid = tid >> 32 };
+	struct span_thread *th = thread_state(false);
+	__u64 t = now_ns();
+	struct span_hist_key hk = {
+		.kind = SPAN_KIND_NESTED,
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+	};
 
-	in = bpf_map_lookup_elem(&nested_inflight, &tid);
-	if (!in)
+	if (!th || !(th->pending & SPAN_PENDING_NESTED))
 		return 0;
-	if (t >= in->ns)
-		hist_add(&hk, t - in->ns);
-	bpf_map_delete_elem(&nested_inflight, &tid);
+	if (t >= th->nested_ns)
+		hist_add(&hk, t - th->nested_ns);
+	th->pending &= ~SPAN_PENDING_NESTED;
 	return 0;
 }
 
@@ -375,28 +455,46 @@ static __always_inline void op_count(__u32 tgid, __u32 op, __u32 reason, __u64 n
 }
 
 /*
- * Begin timing @op in this thread (@map: ioctl_inflight or op_inflight).
- * A pending one is replaced: it never ended (an ioctl that failed after its
- * start, an op whose vCPU did not re-enter), so it is counted abandoned.
+ * Begin timing a fault-path op in this thread, to its next kvm_entry.  One
+ * already pending never ended (its vCPU did not re-enter before this one):
+ * replaced, counted abandoned.
  */
-static __always_inline void op_begin(void *map, __u32 op, __u32 reason)
+static __always_inline int span_fault_op(__u32 op, __u64 npages, __u32 reason)
 {
-	__u64 tid = bpf_get_current_pid_tgid(), t = now_ns();
-	struct span_thread_inflight *in, new = { .ns = t, .sub = op, .reason = reason };
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct span_thread *th;
 
-	in = bpf_map_lookup_elem(map, &tid);
-	if (in) {
-		op_count(tid >> 32, in->sub, in->reason, 0, OP_ABANDONED);
-		*in = new;
-		return;
-	}
-	if (bpf_map_update_elem(map, &tid, &new, BPF_NOEXIST))
-		drop(SPAN_DROP_INFLIGHT);
+	op_count(tgid, op, reason, npages, OP_EVENT);
+	th = thread_state(true);
+	if (!th)
+		return 0;
+	if (th->pending & SPAN_PENDING_OP)
+		op_count(tgid, th->op, th->op_reason, 0, OP_ABANDONED);
+	th->op_ns = now_ns();
+	th->op = op;
+	th->op_reason = reason;
+	th->pending |= SPAN_PENDING_OP;
+	return 0;
 }
 
+/*
+ * An attach or detach starts in this thread.  A start already pending
+ * never ended (an ioctl that failed after its start): replaced, counted
+ * abandoned.
+ */
 static __always_inline int span_ioctl_start(__u32 op, __u32 reason)
 {
-	op_begin(&ioctl_inflight, op, reason_of(reason));
+	struct span_thread *th = thread_state(true);
+
+	if (!th)
+		return 0;
+	if (th->pending & SPAN_PENDING_IOCTL)
+		op_count(bpf_get_current_pid_tgid() >> 32, th->ioctl_op, th->ioctl_reason, 0,
+			 OP_ABANDONED);
+	th->ioctl_ns = now_ns();
+	th->ioctl_op = op;
+	th->ioctl_reason = reason_of(reason);
+	th->pending |= SPAN_PENDING_IOCTL;
 	return 0;
 }
 
@@ -408,27 +506,18 @@ static __always_inline int span_ioctl_start(__u32 op, __u32 reason)
 static __always_inline int span_ioctl_end(__u32 op, __u64 npages, __u32 reason)
 {
 	__u64 tid = bpf_get_current_pid_tgid(), t = now_ns();
-	struct span_thread_inflight *in;
+	struct span_thread *th = thread_state(false);
 	struct span_hist_key hk = { .kind = SPAN_KIND_OP, .tgid = tid >> 32, .sub = op };
 
 	reason = reason_of(reason);
-	in = bpf_map_lookup_elem(&ioctl_inflight, &tid);
-	if (!in || in->sub != op) {
+	if (!th || !(th->pending & SPAN_PENDING_IOCTL) || th->ioctl_op != op) {
 		op_count(tid >> 32, op, reason, npages, OP_UNSTARTED);
 		return 0;
 	}
 	op_count(tid >> 32, op, reason, npages, OP_EVENT);
-	if (t >= in->ns)
-		hist_add(&hk, t - in->ns);
-	bpf_map_delete_elem(&ioctl_inflight, &tid);
-	return 0;
-}
-
-/* A span op on a vCPU's fault path: counted, and timed to kvm_entry. */
-static __always_inline int span_fault_op(__u32 op, __u64 npages, __u32 reason)
-{
-	op_count(bpf_get_current_pid_tgid() >> 32, op, reason, npages, OP_EVENT);
-	op_begin(&op_inflight, op, reason);
+	if (t >= th->ioctl_ns)
+		hist_add(&hk, t - th->ioctl_ns);
+	th->pending &= ~SPAN_PENDING_IOCTL;
 	return 0;
 }
 
@@ -500,6 +589,26 @@ int BPF_PROG(span_set_access, __u32 guest, __u32 l1, __u64 gfn, __u64 npages,
 {
 	op_count(bpf_get_current_pid_tgid() >> 32, SPAN_OP_SET_ACCESS, reason_of(reason),
 		 npages, OP_EVENT);
+	return 0;
+}
+
+/*
+ * A thread exits: its state goes with it; a timed op it had pending never
+ * ends, so it is counted abandoned.  Loaded with the span programs.
+ */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(sched_process_exit)
+{
+	struct span_thread *th = thread_state(false);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!th)
+		return 0;
+	if (th->pending & SPAN_PENDING_OP)
+		op_count(tgid, th->op, th->op_reason, 0, OP_ABANDONED);
+	if (th->pending & SPAN_PENDING_IOCTL)
+		op_count(tgid, th->ioctl_op, th->ioctl_reason, 0, OP_ABANDONED);
+	th->pending = 0;
 	return 0;
 }
 

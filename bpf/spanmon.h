@@ -12,9 +12,18 @@
 
 #define SPANMON_MAX_SERIES	8192	/* hists: (kind, VM, vCPU, reason) */
 #define SPANMON_MAX_VMS		256	/* vms: VMM processes seen */
-#define SPANMON_MAX_INFLIGHT	4096	/* vCPUs seen; threads with an op pending */
 #define SPANMON_MAX_OP_COUNTS	4096	/* op_counts: (VM, op, reason) */
-/* A vCPU with no exit for this long is gone (or never exits): pruned. */
+/*
+ * vCPU state: a set-associative table of 2^SPANMON_VCPU_SET_BITS sets of
+ * SPANMON_VCPU_WAYS vCPUs (4096), a vCPU's set chosen by its pointer.
+ */
+#define SPANMON_VCPU_SET_BITS	9
+#define SPANMON_VCPU_WAYS	8
+/*
+ * A vCPU whose last exit or fault is this old may lose its slot to a new
+ * vCPU of its set (a destroyed one's never comes back); younger ones keep
+ * it, and a new vCPU finding none that old is a counted drop.
+ */
 #define SPANMON_INFLIGHT_MAX_AGE_NS	(60ull * 1000000000ull)
 #define SPANMON_COMM_LEN	16
 
@@ -70,6 +79,7 @@ enum span_drop {
 	SPAN_DROP_VMS,		/* vms full: a new VMM (its series still count) */
 	SPAN_DROP_INFLIGHT,	/* an in-flight map full: an exit/fault/op */
 	SPAN_DROP_OPS,		/* op_counts full: a span event not counted */
+	SPAN_DROP_EVICTED,	/* a vCPU's pending exit/fault lost its slot */
 	SPAN_DROP_NR,
 };
 /* The drops map's size: room for new kinds without a pinned-map change. */
@@ -111,28 +121,49 @@ struct span_op_count {
 };
 
 /*
- * Per vCPU (keyed by the struct kvm_vcpu pointer): what awaits kvm_entry.
- * Kept after the entry (consumed: exit_ns = pf_ns = 0) and reused by the
- * vCPU's next exit; user space prunes entries quiet for
- * SPANMON_INFLIGHT_MAX_AGE_NS.
+ * Per vCPU: what awaits its kvm_entry.  Kept after the entry (consumed:
+ * pending = 0) and reused by the vCPU's next exit.
  */
 struct span_vcpu_inflight {
-	__u64 exit_ns;	/* 0: no exit pending */
-	__u64 pf_ns;	/* 0: no page fault pending */
+	__u64 exit_ns;	/* pending & SPAN_PENDING_EXIT: when it exited */
+	__u64 pf_ns;	/* pending & SPAN_PENDING_PF: when it faulted */
 	__u64 last_ns;	/* the vCPU's last exit or fault */
 	__u32 tgid;
 	__u32 vcpu;
 	__u32 reason;
-	__u16 isa;
+	__u8 isa;
 	__u8 pf_nested;
+	__u8 pending;	/* SPAN_PENDING_* */
 	__u8 pad;
 };
 
-/* Per thread (pid_tgid): a nested exit or a span op awaiting its end. */
-struct span_thread_inflight {
-	__u64 ns;
-	__u32 sub;	/* enum span_op */
-	__u32 reason;	/* enum span_reason of the start or op */
+#define SPAN_PENDING_EXIT	(1 << 0)
+#define SPAN_PENDING_PF		(1 << 1)
+
+/* One set of vCPUs: their keys together, so a lookup reads one line. */
+struct span_vcpu_set {
+	__u64 vcpu[SPANMON_VCPU_WAYS];	/* struct kvm_vcpu *; 0: free */
+	struct span_vcpu_inflight in[SPANMON_VCPU_WAYS];
 };
+
+/*
+ * Per thread (task storage, freed with the thread): a nested exit, a span
+ * op on the fault path and an attach/detach start, each awaiting its end.
+ */
+struct span_thread {
+	__u64 nested_ns;
+	__u64 op_ns;
+	__u64 ioctl_ns;
+	__u16 op;		/* enum span_op of the fault-path op */
+	__u16 op_reason;	/* its enum span_reason */
+	__u16 ioctl_op;		/* enum span_op of the start */
+	__u16 ioctl_reason;
+	__u8 pending;		/* SPAN_PENDING_NESTED | _OP | _IOCTL */
+	__u8 pad[7];
+};
+
+#define SPAN_PENDING_NESTED	(1 << 0)
+#define SPAN_PENDING_OP		(1 << 1)
+#define SPAN_PENDING_IOCTL	(1 << 2)
 
 #endif /* __SPAN_SPANMON_H */

@@ -17,7 +17,6 @@
 #include "span/bpfutil.h"
 #include "span/util.h"
 #include "collect.h"
-#include "inflight.h"
 #include "spanmon.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -104,6 +103,8 @@ int spanmon_collect_open(struct spanmon_collect *c, const struct spanmon_collect
 		const char *name = bpf_program__name(prog);
 		bool have = span_kernel_has_tp(c->vmlinux, name);
 
+		if (prog == skel->progs.sched_process_exit)
+			continue;	/* below */
 		if (!strncmp(name, "span_", 5))
 			any_span |= have;
 		else if (!have && o->attach && !o->quiet)
@@ -112,6 +113,9 @@ int spanmon_collect_open(struct spanmon_collect *c, const struct spanmon_collect
 		if (!o->all_programs)
 			bpf_program__set_autoload(prog, have);
 	}
+	/* Thread exits only matter for the span ops a thread leaves pending. */
+	if (!o->all_programs)
+		bpf_program__set_autoload(skel->progs.sched_process_exit, any_span);
 	if (!any_span && o->attach && !o->quiet)
 		fprintf(stderr, "spanmon: span tracepoints absent (a stock kernel): "
 			"no span operation histograms\n");
@@ -264,9 +268,6 @@ int spanmon_collect_snapshot(struct spanmon_collect *c, struct spanmon_snapshot 
 	}
 	for (i = 0; i < SPAN_DROP_NR; i++)
 		bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.drops), &i, &s->drops[i]);
-	/* Every view snapshots now and then: the place to forget dead vCPUs. */
-	spanmon_inflight_prune(bpf_map__fd(c->skel->maps.vcpu_inflight), span_now_ns(),
-			       SPANMON_INFLIGHT_MAX_AGE_NS);
 	spanmon_label_vms(s);
 	return 0;
 }

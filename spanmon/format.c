@@ -136,6 +136,7 @@ const char *spanmon_drop_name(__u32 drop)
 		[SPAN_DROP_VMS] = "vms",
 		[SPAN_DROP_INFLIGHT] = "inflight",
 		[SPAN_DROP_OPS] = "op_counts",
+		[SPAN_DROP_EVICTED] = "inflight_evicted",
 	};
 
 	return drop < SPAN_DROP_NR ? names[drop] : "unknown";

@@ -9,6 +9,7 @@
  * links libbpf; check.sh records a skip when not root.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +19,6 @@
 #include <bpf/libbpf.h>
 
 #include "harness.h"
-#include "../../spanmon/inflight.h"
 #include "span/hist.h"
 #include "span/util.h"
 #include "spanmon.h"
@@ -36,8 +36,12 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 /* Direct loads through the vcpu (bpf_rdonly_cast) or probe reads. */
 static bool direct_reads;
 
-/* Load with the fake clock; @max_series/@max_inflight: 0 keeps the default. */
-static struct spanmon_bpf *load(unsigned int max_series, unsigned int max_inflight)
+/*
+ * Load with the fake clock; @max_series: 0 keeps the default; @set_bits:
+ * log2 of the vCPU sets (-1 keeps the default; 0: one set of
+ * SPANMON_VCPU_WAYS vCPUs).
+ */
+static struct spanmon_bpf *load(unsigned int max_series, int set_bits)
 {
 	struct spanmon_bpf *skel;
 
@@ -50,8 +54,10 @@ static struct spanmon_bpf *load(unsigned int max_series, unsigned int max_inflig
 	skel->rodata->direct_vcpu = direct_reads;
 	if (max_series)
 		bpf_map__set_max_entries(skel->maps.hists, max_series);
-	if (max_inflight)
-		bpf_map__set_max_entries(skel->maps.vcpu_inflight, max_inflight);
+	if (set_bits >= 0) {
+		skel->rodata->vcpu_set_bits = set_bits;
+		bpf_map__set_max_entries(skel->maps.vcpu_sets, 1u << set_bits);
+	}
 	if (spanmon_bpf__load(skel)) {
 		spanmon_bpf__destroy(skel);
 		return NULL;
@@ -142,7 +148,7 @@ static void exit_entry(struct spanmon_bpf *skel, __u64 vcpu, __u64 t, __u64 delt
 
 TEST(exit_latency_lands_in_its_log2_slot)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 	struct span_hist h;
 	/* delta -> slot: [2^i, 2^(i+1)) ns in slot i; 0 and 1 in slot 0. */
 	static const struct { __u64 delta; unsigned int slot; } cases[] = {
@@ -175,7 +181,7 @@ TEST(exit_latency_lands_in_its_log2_slot)
 
 TEST(exits_pair_with_the_same_vcpus_entry)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 	struct span_hist h;
 
 	ASSERT_TRUE(skel != NULL);
@@ -202,7 +208,7 @@ TEST(exits_pair_with_the_same_vcpus_entry)
 
 TEST(page_fault_is_timed_to_the_vcpus_entry)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 	struct span_hist h;
 
 	ASSERT_TRUE(skel != NULL);
@@ -221,7 +227,7 @@ TEST(page_fault_is_timed_to_the_vcpus_entry)
 
 TEST(nested_reflection_pairs_by_thread)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 	struct span_hist h;
 
 	ASSERT_TRUE(skel != NULL);
@@ -238,7 +244,7 @@ TEST(nested_reflection_pairs_by_thread)
 
 TEST(span_ops_are_timed_per_op)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 	struct bpf_program *ops[SPAN_OP_NR] = {
 		/* set_access is never timed: not here. */
 		[SPAN_OP_ATTACH] = skel ? skel->progs.span_attach_start : NULL,
@@ -314,7 +320,7 @@ static void ioctl_op_pairs(struct bpf_program *start, struct bpf_program *end,
 
 TEST(span_attach_is_timed_start_to_end)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 
 	ASSERT_TRUE(skel != NULL);
 	ioctl_op_pairs(skel->progs.span_attach_start, skel->progs.span_attach, skel,
@@ -324,7 +330,7 @@ TEST(span_attach_is_timed_start_to_end)
 
 TEST(span_detach_is_timed_start_to_end)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 	struct span_hist h;
 
 	ASSERT_TRUE(skel != NULL);
@@ -337,7 +343,7 @@ TEST(span_detach_is_timed_start_to_end)
 	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
 	spanmon_bpf__destroy(skel);
 
-	skel = load(0, 0);
+	skel = load(0, -1);
 	ASSERT_TRUE(skel != NULL);
 	ioctl_op_pairs(skel->progs.span_detach_start, skel->progs.span_detach, skel,
 		       SPAN_OP_DETACH);
@@ -361,7 +367,7 @@ TEST(span_detach_is_timed_start_to_end)
  */
 TEST(non_fault_shadow_syncs_are_counted_not_timed)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 	struct span_hist h;
 	struct span_op_count c;
 
@@ -411,7 +417,7 @@ TEST(non_fault_shadow_syncs_are_counted_not_timed)
  */
 TEST(replaced_starts_are_abandoned_and_ends_without_start_untimed)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 	struct span_hist h;
 	struct span_op_count c;
 
@@ -471,7 +477,7 @@ TEST(replaced_starts_are_abandoned_and_ends_without_start_untimed)
 /* (c) View faults by reason, "denied" among them; set_access counted. */
 TEST(view_faults_and_access_changes_are_counted_by_reason)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 	struct span_hist h;
 	struct span_op_count c;
 	__u64 t = 1000;
@@ -508,7 +514,7 @@ TEST(view_faults_and_access_changes_are_counted_by_reason)
 
 TEST(full_hists_map_counts_drops)
 {
-	struct spanmon_bpf *skel = load(2, 0);
+	struct spanmon_bpf *skel = load(2, -1);
 	struct span_hist h;
 
 	ASSERT_TRUE(skel != NULL);
@@ -531,50 +537,61 @@ TEST(full_hists_map_counts_drops)
 	spanmon_bpf__destroy(skel);
 }
 
+/* vCPUs holding a slot in the vCPU sets. */
 static unsigned int nr_inflight(struct spanmon_bpf *skel)
 {
-	__u64 k, *prev = NULL, next;
-	unsigned int n = 0;
+	unsigned int n = 0, w;
+	__u32 i, sets = bpf_map__max_entries(skel->maps.vcpu_sets);
+	struct span_vcpu_set set;
 
-	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.vcpu_inflight), prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
+	for (i = 0; i < sets; i++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.vcpu_sets), &i, &set))
+			continue;
+		for (w = 0; w < SPANMON_VCPU_WAYS; w++)
+			n += set.vcpu[w] != 0;
 	}
 	return n;
 }
 
-TEST(full_inflight_map_counts_drops)
+#define VCPU(i) (0x10000ull + (i) * 0x1000ull)
+
+TEST(full_vcpu_set_counts_drops)
 {
-	struct spanmon_bpf *skel = load(0, 1);
+	struct spanmon_bpf *skel = load(0, 0);	/* one set */
 	struct span_hist h;
+	unsigned int i;
 
 	ASSERT_TRUE(skel != NULL);
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 10, VCPU_A, 2), 0);
+	for (i = 0; i < SPANMON_VCPU_WAYS; i++)
+		ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 10, VCPU(i), 2), 0);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 10, VCPU_B, 2), 0);
+	EXPECT_EQ(nr_inflight(skel), SPANMON_VCPU_WAYS);
+	/* A ninth: every way's vCPU is active, none is given up. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 10, VCPU(8), 2), 0);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 1);
-	/* B's entry finds nothing: its lost exit is the drop, not a sample. */
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 500, VCPU_B, 0), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1010, VCPU_A, 0), 0);
+	/* Its entry finds nothing: its lost exit is the drop, not a sample. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 500, VCPU(8), 0), 0);
+	for (i = 0; i < SPANMON_VCPU_WAYS; i++)
+		ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1010, VCPU(i), 0), 0);
 	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
-	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
-	EXPECT_EQ(h.sum_ns, 1000);
-	/* An entry stays for its vCPU after kvm_entry: the map is still full. */
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 2000, VCPU_B, 2), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), SPANMON_VCPU_WAYS);
+	EXPECT_EQ(h.sum_ns, 1000 * SPANMON_VCPU_WAYS);
+	/* A slot stays its vCPU's after kvm_entry: the set is still full. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 2000, VCPU(8), 2), 0);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 2);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_EVICTED), 0);
 	spanmon_bpf__destroy(skel);
 }
 
-TEST(inflight_entry_is_reused_by_its_vcpu)
+TEST(vcpu_slot_is_reused_by_its_vcpu)
 {
-	struct spanmon_bpf *skel = load(0, 1);
+	struct spanmon_bpf *skel = load(0, 0);
 	struct span_hist h;
 	__u64 t = 1000;
 	unsigned int i;
 
 	ASSERT_TRUE(skel != NULL);
-	/* A map of one entry serves one vCPU's exits for good: no churn. */
+	/* One slot serves one vCPU's exits for good: no churn. */
 	for (i = 0; i < 100; i++, t += 2000)
 		exit_entry(skel, VCPU_A, t, 1000);
 	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
@@ -584,45 +601,130 @@ TEST(inflight_entry_is_reused_by_its_vcpu)
 	spanmon_bpf__destroy(skel);
 }
 
-TEST(quiet_vcpus_are_pruned)
+/*
+ * Item 2: no pruning by user space.  A vCPU quiet for
+ * SPANMON_INFLIGHT_MAX_AGE_NS loses its slot to a new vCPU of its set,
+ * counted when it had an exit pending (its entry, if it ever comes, is not
+ * timed); younger vCPUs keep theirs.
+ */
+TEST(quiet_vcpus_lose_their_slot_counted)
 {
-	struct spanmon_bpf *skel = load(0, 2);
-	int fd;
-	struct span_hist h;
+	struct spanmon_bpf *skel = load(0, 0);
 	const __u64 age = SPANMON_INFLIGHT_MAX_AGE_NS;
+	struct span_hist h;
+	unsigned int i;
 
 	ASSERT_TRUE(skel != NULL);
-	fd = bpf_map__fd(skel->maps.vcpu_inflight);
-	exit_entry(skel, VCPU_A, 1000, 100);		/* A: last exit at 1000 */
-	exit_entry(skel, VCPU_B, 5000, 100);		/* B: last exit at 5000 */
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 6000, VCPU_C, 2), 0);
+	/* vCPU i exits at (i + 1) * 1000; all but vCPU 0 re-enter. */
+	for (i = 0; i < SPANMON_VCPU_WAYS; i++) {
+		ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, (i + 1) * 1000, VCPU(i), 2), 0);
+		if (i)
+			ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, (i + 1) * 1000 + 100,
+					 VCPU(i), 0), 0);
+	}
+	/* Not yet: the quietest (vCPU 0) is one ns too young. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 1000 + age - 1, VCPU(8), 2), 0);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 1);
-	/* Nothing is old enough yet; then only A is. */
-	EXPECT_EQ(spanmon_inflight_prune(fd, 1000 + age - 1, age), 0);
-	EXPECT_EQ(nr_inflight(skel), 2);
-	EXPECT_EQ(spanmon_inflight_prune(fd, 1000 + age, age), 1);
-	EXPECT_EQ(nr_inflight(skel), 1);
-	/* C now has room, and B still pairs. */
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 7000, VCPU_C, 2), 0);
+	/* Now vCPU 0's slot goes to vCPU 8, its pending exit with it. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 1000 + age, VCPU(8), 2), 0);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_EVICTED), 1);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 1);
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 7000, VCPU_B, 2), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 7000 + 4000, VCPU_C, 0), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 7000 + 8000, VCPU_B, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1000 + age + 4000, VCPU(0), 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1000 + age + 8000, VCPU(8), 0), 0);
 	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
-	EXPECT_EQ(h.slots[11], 1);	/* C: 4000 ns */
-	EXPECT_EQ(h.slots[12], 1);	/* B: 8000 ns */
-	EXPECT_EQ(h.sum_ns, 100 + 100 + 4000 + 8000);
-	/* A pending exit (C's) ages like a consumed one (B's). */
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 20000, VCPU_C, 2), 0);
-	EXPECT_EQ(spanmon_inflight_prune(fd, 7000 + age, age), 1);
-	EXPECT_EQ(spanmon_inflight_prune(fd, 20000 + age, age), 1);
-	EXPECT_EQ(nr_inflight(skel), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), SPANMON_VCPU_WAYS);
+	EXPECT_EQ(h.sum_ns, 100 * (SPANMON_VCPU_WAYS - 1) + 8000);
+	/* vCPU 0 comes back: it takes vCPU 1's slot, consumed, so uncounted. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 2000 + age, VCPU(0), 2), 0);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_EVICTED), 1);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 1);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 2000 + age + 300, VCPU(0), 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), SPANMON_VCPU_WAYS + 1);
+	EXPECT_EQ(nr_inflight(skel), SPANMON_VCPU_WAYS);
+	spanmon_bpf__destroy(skel);
+}
+
+/* vCPUs spread over the sets: many fit, each pairs with itself. */
+TEST(vcpus_spread_over_the_sets)
+{
+	struct spanmon_bpf *skel = load(0, -1);
+	struct span_hist h;
+	unsigned int i, n = 1000;
+
+	ASSERT_TRUE(skel != NULL);
+	/* vcpu_svm-sized steps; user addresses, so the vcpu reads fail (0). */
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 1000, 0x7f0000000000ull + i * 0x2400ull,
+				 2), 0);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1000 + 64 + i % 2,
+				 0x7f0000000000ull + i * 0x2400ull, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS) + dropped(skel, SPAN_DROP_INFLIGHT), n);
+	/* 1000 vCPUs in 512 sets of 8: some luck, but not none. */
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
+	EXPECT_EQ(h.sum_ns, 64 * n + n / 2);
+	EXPECT_EQ(nr_inflight(skel), n);
+	spanmon_bpf__destroy(skel);
+}
+
+/* The runs of one thread, to leave state behind in its task storage. */
+struct thread_job {
+	struct spanmon_bpf *skel;
+	int err;
+};
+
+static void *pending_thread(void *arg)
+{
+	struct thread_job *j = arg;
+
+	/* An attach that never ends, a fault-path op whose vCPU never enters. */
+	j->err = run_span(j->skel, j->skel->progs.span_attach_start, 100, 1, SPAN_REASON_IOCTL) ||
+		 run_span(j->skel, j->skel->progs.span_shadow_sync, 200, 1, SPAN_REASON_FAULT);
+	return NULL;
+}
+
+/*
+ * Item 2, per thread: state lives in task storage and goes with its
+ * thread; sched_process_exit (attached for real here) counts what the
+ * thread left pending as abandoned.
+ */
+TEST(thread_state_ends_with_its_thread)
+{
+	struct spanmon_bpf *skel = load(0, -1);
+	struct thread_job jobs[16];
+	pthread_t tids[16];
+	struct bpf_link *link;
+	unsigned int i, tries;
+
+	ASSERT_TRUE(skel != NULL);
+	link = bpf_program__attach(skel->progs.sched_process_exit);
+	ASSERT_TRUE(link != NULL);
+	for (i = 0; i < ARRAY_SIZE(jobs); i++) {
+		jobs[i] = (struct thread_job){ .skel = skel };
+		ASSERT_EQ(pthread_create(&tids[i], NULL, pending_thread, &jobs[i]), 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(jobs); i++) {
+		ASSERT_EQ(pthread_join(tids[i], NULL), 0);
+		EXPECT_EQ(jobs[i].err, 0);
+	}
+	/* join returns at the thread's mm release, a little before its exit trace. */
+	for (tries = 0; tries < 200 && op_counted(skel, SPAN_OP_SHADOW_SYNC,
+		     SPAN_REASON_FAULT).abandoned < ARRAY_SIZE(jobs); tries++)
+		usleep(10000);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_ATTACH, SPAN_REASON_IOCTL).abandoned, ARRAY_SIZE(jobs));
+	EXPECT_EQ(op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_FAULT).abandoned,
+		  ARRAY_SIZE(jobs));
+	EXPECT_EQ(op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_FAULT).events, ARRAY_SIZE(jobs));
+	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
+	bpf_link__destroy(link);
 	spanmon_bpf__destroy(skel);
 }
 
 TEST(vm_is_named_after_its_process)
 {
-	struct spanmon_bpf *skel = load(0, 0);
+	struct spanmon_bpf *skel = load(0, -1);
 	__u32 tgid = getpid();
 	struct span_vm vm = {};
 	char comm[32] = "";
@@ -650,7 +752,7 @@ TEST(direct_reads_pair_and_read_zero)
 	struct span_hist h;
 
 	direct_reads = true;
-	skel = load(0, 0);
+	skel = load(0, -1);
 	direct_reads = false;
 	ASSERT_TRUE(skel != NULL);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 1000, VCPU_A, SPAN_ISA_SVM), 0);
