@@ -44,6 +44,11 @@ const volatile bool have_span_ops = false;
 /* log2 of vcpu_sets' size (tests make it one set). */
 const volatile __u32 vcpu_set_bits = SPANMON_VCPU_SET_BITS;
 __u64 fake_clock_ns = 0;
+/*
+ * Threads with a fault-path span op awaiting their kvm_entry: while none
+ * does, kvm_entry looks no further than this (item: a cheap common path).
+ */
+__u64 ops_pending = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -336,6 +341,7 @@ static __always_inline void span_op_entered(__u64 t)
 	if (t >= th->op_ns)
 		hist_add(&ok, t - th->op_ns);
 	th->pending &= ~SPAN_PENDING_OP;
+	__sync_fetch_and_add(&ops_pending, -1);
 }
 
 SEC("raw_tp/kvm_entry")
@@ -368,8 +374,11 @@ int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
 		in->pending = 0;
 	}
 
-	/* Dead code, removed at load, on kernels without span tracepoints. */
-	if (have_span_ops)
+	/*
+	 * Dead code, removed at load, on kernels without span tracepoints;
+	 * else one load while no thread has a fault-path op pending.
+	 */
+	if (have_span_ops && ops_pending)
 		span_op_entered(t ? t : now_ns());
 	return 0;
 }
@@ -473,7 +482,10 @@ static __always_inline int span_fault_op(__u32 op, __u64 npages, __u32 reason)
 	th->op_ns = now_ns();
 	th->op = op;
 	th->op_reason = reason;
-	th->pending |= SPAN_PENDING_OP;
+	if (!(th->pending & SPAN_PENDING_OP)) {
+		th->pending |= SPAN_PENDING_OP;
+		__sync_fetch_and_add(&ops_pending, 1);
+	}
 	return 0;
 }
 
@@ -594,7 +606,8 @@ int BPF_PROG(span_set_access, __u32 guest, __u32 l1, __u64 gfn, __u64 npages,
 
 /*
  * A thread exits: its state goes with it; a timed op it had pending never
- * ends, so it is counted abandoned.  Loaded with the span programs.
+ * ends, so it is counted abandoned (and no longer makes kvm_entry look).
+ * Loaded with the span programs.
  */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(sched_process_exit)
@@ -604,8 +617,10 @@ int BPF_PROG(sched_process_exit)
 
 	if (!th)
 		return 0;
-	if (th->pending & SPAN_PENDING_OP)
+	if (th->pending & SPAN_PENDING_OP) {
 		op_count(tgid, th->op, th->op_reason, 0, OP_ABANDONED);
+		__sync_fetch_and_add(&ops_pending, -1);
+	}
 	if (th->pending & SPAN_PENDING_IOCTL)
 		op_count(tgid, th->ioctl_op, th->ioctl_reason, 0, OP_ABANDONED);
 	th->pending = 0;

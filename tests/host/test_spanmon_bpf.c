@@ -688,7 +688,7 @@ static void *pending_thread(void *arg)
 /*
  * Item 2, per thread: state lives in task storage and goes with its
  * thread; sched_process_exit (attached for real here) counts what the
- * thread left pending as abandoned.
+ * thread left pending as abandoned and lets kvm_entry stop looking.
  */
 TEST(thread_state_ends_with_its_thread)
 {
@@ -710,15 +710,62 @@ TEST(thread_state_ends_with_its_thread)
 		EXPECT_EQ(jobs[i].err, 0);
 	}
 	/* join returns at the thread's mm release, a little before its exit trace. */
-	for (tries = 0; tries < 200 && op_counted(skel, SPAN_OP_SHADOW_SYNC,
-		     SPAN_REASON_FAULT).abandoned < ARRAY_SIZE(jobs); tries++)
+	for (tries = 0; tries < 200 && skel->bss->ops_pending; tries++)
 		usleep(10000);
+	EXPECT_EQ(skel->bss->ops_pending, 0);
 	EXPECT_EQ(op_counted(skel, SPAN_OP_ATTACH, SPAN_REASON_IOCTL).abandoned, ARRAY_SIZE(jobs));
 	EXPECT_EQ(op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_FAULT).abandoned,
 		  ARRAY_SIZE(jobs));
 	EXPECT_EQ(op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_FAULT).events, ARRAY_SIZE(jobs));
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
 	bpf_link__destroy(link);
+	spanmon_bpf__destroy(skel);
+}
+
+static void *entry_thread(void *arg)
+{
+	struct thread_job *j = arg;
+
+	j->err = run_at(j->skel, j->skel->progs.kvm_entry, 900, VCPU_B, 0);
+	return NULL;
+}
+
+/*
+ * Item 3: kvm_entry looks for a thread's pending span op only while some
+ * thread has one (ops_pending), and only its own thread's.
+ */
+TEST(kvm_entry_looks_for_span_ops_only_while_one_is_pending)
+{
+	struct spanmon_bpf *skel = load(0, -1);
+	struct thread_job job;
+	struct span_hist h;
+	pthread_t tid;
+
+	ASSERT_TRUE(skel != NULL);
+	EXPECT_EQ(skel->bss->ops_pending, 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 100, 1, SPAN_REASON_FAULT), 0);
+	EXPECT_EQ(skel->bss->ops_pending, 1);
+	/* Replaced before an entry: still one pending. */
+	ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, 200, 1, SPAN_REASON_DENIED), 0);
+	EXPECT_EQ(skel->bss->ops_pending, 1);
+	/* Another thread's entry leaves it alone. */
+	job = (struct thread_job){ .skel = skel };
+	ASSERT_EQ(pthread_create(&tid, NULL, entry_thread, &job), 0);
+	ASSERT_EQ(pthread_join(tid, NULL), 0);
+	EXPECT_EQ(job.err, 0);
+	EXPECT_EQ(skel->bss->ops_pending, 1);
+	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, SPAN_OP_VIEW_FAULT, &h), 0);
+	/* With the count at 0, kvm_entry does not look (the common path). */
+	skel->bss->ops_pending = 0;
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1000, VCPU_C, 0), 0);
+	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, SPAN_OP_VIEW_FAULT, &h), 0);
+	/* It does while the count says so: its own op, timed, and consumed. */
+	skel->bss->ops_pending = 1;
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1200, VCPU_C, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_VIEW_FAULT, &h), 0);
+	EXPECT_EQ(h.sum_ns, 1000);
+	EXPECT_EQ(skel->bss->ops_pending, 0);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_FAULT).abandoned, 1);
 	spanmon_bpf__destroy(skel);
 }
 
