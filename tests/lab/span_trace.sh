@@ -1,17 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The span tracepoints (kvm-patches 0001, 0002) exist, carry their fields,
+# The span tracepoints (kvm-patches 0001-0003) exist, carry their fields,
 # are in the kernel's BTF for tp_btf/raw_tp programs, and fire during
 # span_comap_test: attach (5: by hypercall, by the controller, re-attach,
 # read-only attach, re-attach), detach (3) with its zap, each after its
 # *_start, shadow sync on faults, view faults on the refused remap and the
-# read-only write.
+# read-only write; and during span_access_test: set_access (11 changes),
+# shadow sync "restrict" for the views zapped, view faults "denied", and
+# the release of both L1s, each detach_start before its detach.
 fail() { echo "FAIL: $*"; exit 1; }
 tr=/sys/kernel/tracing
 t=/span/selftests/x86_64/span_comap_test
+ta=/span/selftests/x86_64/span_access_test
 
 for e in span_attach_start span_attach span_detach_start span_detach \
-	span_shadow_sync span_view_fault; do
+	span_shadow_sync span_view_fault span_set_access; do
 	[ -d "$tr/events/span/$e" ] || fail "no tracepoint span:$e"
 	grep -q 'field:u32 guest' "$tr/events/span/$e/format" &&
 		grep -q 'field:u64 gfn' "$tr/events/span/$e/format" &&
@@ -61,4 +64,36 @@ awk '/span_(attach|detach)(_start)?:/ && /reason ioctl/ {
 [ "$ro" -gt 0 ] || fail "no span_view_fault for the write to a read-only view"
 # Two L1s freed with their views attached: released, not leaked.
 [ "$release" -eq 2 ] || fail "span_detach (release) fired $release times, wanted 2"
-echo "PASS: span tracepoints"
+echo "ok: span attach/detach tracepoints"
+
+# ---- access restrictions (KVM_SPAN_SET_ACCESS) --------------------------------
+echo >"$tr/trace"
+echo 1 >"$tr/events/span/enable"
+echo 1 >"$tr/tracing_on"
+"$ta" || fail "$ta failed"
+echo 0 >"$tr/tracing_on"
+echo 0 >"$tr/events/span/enable"
+cat "$tr/trace" >/tmp/span.trace
+set_access=$(count 'span_set_access:.*reason ioctl')
+restrict=$(count 'span_shadow_sync:.*reason restrict')
+denied=$(count 'span_view_fault:.*reason denied')
+denied_w=$(count 'span_view_fault:.*access rw- reason denied')
+denied_x=$(count 'span_view_fault:.*access r-x reason denied')
+release=$(count 'span_detach:.*reason release')
+release_start=$(count 'span_detach_start:.*reason release')
+echo "span events: set_access $set_access restrict $restrict denied $denied (write $denied_w, exec $denied_x) release $release/$release_start"
+grep -m 3 'span_set_access' /tmp/span.trace
+[ "$set_access" -eq 11 ] || fail "span_set_access fired $set_access times, wanted 11"
+# Each restriction zaps span0 and both windows (while attached).
+[ "$restrict" -ge 6 ] || fail "span_shadow_sync restrict fired $restrict times, wanted >= 6"
+[ "$denied_w" -ge 6 ] || fail "span_view_fault denied writes: $denied_w, wanted >= 6"
+[ "$denied_x" -ge 1 ] || fail "no span_view_fault for the denied execution"
+[ "$release" -eq 2 ] && [ "$release_start" -eq 2 ] ||
+	fail "release: $release span_detach, $release_start span_detach_start, wanted 2 and 2"
+awk '/span_detach(_start)?:/ && /reason release/ {
+	task = $1; match($0, /span_[a-z_]+:/); ev = substr($0, RSTART, RLENGTH - 1)
+	if (ev ~ /_start$/) { pend[task] = ev; next }
+	if (pend[task] != ev "_start") { print "unpaired: " $0; bad = 1 }
+	pend[task] = ""
+} END { exit bad }' /tmp/span.trace || fail "a release span_detach not preceded by its start in the same task"
+echo "PASS: span access tracepoints"
