@@ -39,6 +39,11 @@
 
 /* Tests run on a clock they set, so that deltas are exact. */
 const volatile bool use_fake_clock = false;
+/*
+ * Tests' vcpus cannot be read: with this, kvm_exit takes the exit reason
+ * and vcpu_id from its isa argument (isa | reason << 8 | vcpu_id << 24).
+ */
+const volatile bool fake_vcpu_fields = false;
 /* Set by user space when any span:* tracepoint exists (or in tests). */
 const volatile bool have_span_ops = false;
 /* log2 of vcpu_sets' size (tests make it one set). */
@@ -46,16 +51,32 @@ const volatile __u32 vcpu_set_bits = SPANMON_VCPU_SET_BITS;
 __u64 fake_clock_ns = 0;
 /*
  * Threads with a fault-path span op awaiting their kvm_entry: while none
- * does, kvm_entry looks no further than this (item: a cheap common path).
+ * does, kvm_entry looks no further than this one load.
  */
 __u64 ops_pending = 0;
+
+/* The histograms, by index; hist_index gives a series' index. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SPANMON_MAX_SERIES);
+	__type(key, __u32);
+	__type(value, struct span_hist);
+} hists SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SPANMON_MAX_SERIES);
 	__type(key, struct span_hist_key);
-	__type(value, struct span_hist);
-} hists SEC(".maps");
+	__type(value, __u32);
+} hist_index SEC(".maps");
+
+/* [0]: hists' indexes handed out (a new series takes the next). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} hists_used SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -111,8 +132,6 @@ struct {
 	__type(value, struct span_thread);
 } threads SEC(".maps");
 
-static const struct span_hist zero_hist;
-
 static __always_inline __u64 now_ns(void)
 {
 	return use_fake_clock ? fake_clock_ns : bpf_ktime_get_ns();
@@ -159,27 +178,111 @@ static __always_inline void note_vm(__u32 tgid)
 		drop(SPAN_DROP_VMS);
 }
 
-static __always_inline void hist_add(struct span_hist_key *key, __u64 delta)
+/* Count @delta in histogram @idx. */
+static __always_inline void hist_at(__u32 idx, __u64 delta)
 {
-	struct span_hist *h;
+	struct span_hist *h = bpf_map_lookup_elem(&hists, &idx);
 	__u64 slot;
 
-	h = bpf_map_lookup_elem(&hists, key);
-	if (!h) {
-		/* A new series: rare, so the VM's name is recorded here. */
-		note_vm(key->tgid);
-		bpf_map_update_elem(&hists, key, &zero_hist, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&hists, key);
-		if (!h) {
-			drop(SPAN_DROP_HISTS);
-			return;
-		}
-	}
+	if (!h)
+		return;
 	slot = log2l(delta);
 	if (slot >= SPAN_HIST_SLOTS)
 		slot = SPAN_HIST_SLOTS - 1;
 	__sync_fetch_and_add(&h->slots[slot], 1);
 	__sync_fetch_and_add(&h->sum_ns, delta);
+}
+
+/* The index of @key's histogram, made if new; -1: no room (a counted drop). */
+static __always_inline long series_of(struct span_hist_key *key)
+{
+	__u32 *p = bpf_map_lookup_elem(&hist_index, key), zero = 0, idx;
+	__u64 *used;
+
+	if (p)
+		return *p;
+	/* A new series: rare, so the VM's name is recorded here. */
+	note_vm(key->tgid);
+	used = bpf_map_lookup_elem(&hists_used, &zero);
+	if (!used)
+		return -1;
+	idx = __sync_fetch_and_add(used, 1);
+	if (idx >= SPANMON_MAX_SERIES || !bpf_map_lookup_elem(&hists, &idx) ||
+	    bpf_map_update_elem(&hist_index, key, &idx, BPF_NOEXIST)) {
+		/* Full, or another CPU made it first (idx is then unused). */
+		p = bpf_map_lookup_elem(&hist_index, key);
+		if (p)
+			return *p;
+		drop(SPAN_DROP_HISTS);
+		return -1;
+	}
+	return idx;
+}
+
+static __always_inline void hist_add(struct span_hist_key *key, __u64 delta)
+{
+	long idx = series_of(key);
+
+	if (idx >= 0)
+		hist_at(idx, delta);
+}
+
+/*
+ * The histogram index of @in's exit series (its tgid, vcpu, reason and
+ * isa), from its cache (by reason) or hist_index; -1: no room.
+ */
+static __always_inline long exit_series(struct span_vcpu_inflight *in)
+{
+	struct span_hist_key hk = {
+		.kind = SPAN_KIND_EXIT, .tgid = in->tgid, .vcpu = in->vcpu,
+		.reason = in->reason, .isa = in->isa,
+	};
+	__u32 c = (in->reason * 0x9E3779B1u) >> 30;	/* 0..3 */
+	struct span_series_cache *sc;
+	long idx;
+
+	asm volatile("" : "+r"(c));	/* keep the bound for the verifier */
+	sc = &in->series[c & (SPANMON_SERIES_CACHE - 1)];
+	if (sc->valid && sc->reason == in->reason && sc->isa == in->isa)
+		return sc->idx;
+	idx = series_of(&hk);
+	if (idx >= 0) {
+		sc->reason = in->reason;
+		sc->isa = in->isa;
+		sc->idx = idx;
+		sc->valid = 1;
+	}
+	return idx;
+}
+
+/* The same for its page faults (@nested or not). */
+static __always_inline long pf_series(struct span_vcpu_inflight *in, __u8 nested)
+{
+	struct span_hist_key hk = { .kind = SPAN_KIND_PF, .tgid = in->tgid, .sub = !!nested };
+	__u32 *cached = &in->pf_series[nested ? 1 : 0];
+	long idx;
+
+	if (*cached)
+		return *cached - 1;
+	idx = series_of(&hk);
+	if (idx >= 0)
+		*cached = idx + 1;
+	return idx;
+}
+
+/* @in now belongs to (@tgid, @vcpu): its cached series go if that changed. */
+static __always_inline void vcpu_owner(struct span_vcpu_inflight *in, __u32 tgid, __u32 vcpu)
+{
+	int c;
+
+	if (in->tgid == tgid && in->vcpu == vcpu)
+		return;
+	in->tgid = tgid;
+	in->vcpu = vcpu;
+	in->pf_series[0] = in->pf_series[1] = 0;
+#pragma unroll
+	for (c = 0; c < SPANMON_SERIES_CACHE; c++)
+		in->series[c].valid = 0;
 }
 
 /* @vcpu's set of vcpu_sets. */
@@ -288,7 +391,7 @@ int BPF_PROG(kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
 {
 	__u64 t = now_ns();
 	struct span_vcpu_inflight *in = vcpu_state((__u64)vcpu, t);
-	__u32 reason;
+	__u32 reason, vcpu_id;
 
 	if (!in)
 		return 0;
@@ -298,10 +401,16 @@ int BPF_PROG(kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
 	 * freed vCPU's address is soon another VM's vCPU.  An exit whose
 	 * entry we never saw (and its fault) is simply overwritten.
 	 */
-	in->isa = span_exit_reason(vcpu, isa, &reason);
+	if (fake_vcpu_fields) {
+		in->isa = isa & 0xff;
+		reason = (isa >> 8) & 0xffff;
+		vcpu_id = isa >> 24;
+	} else {
+		in->isa = span_exit_reason(vcpu, isa, &reason);
+		vcpu_id = span_vcpu_id(vcpu);
+	}
 	in->reason = reason;
-	in->vcpu = span_vcpu_id(vcpu);
-	in->tgid = bpf_get_current_pid_tgid() >> 32;
+	vcpu_owner(in, bpf_get_current_pid_tgid() >> 32, vcpu_id);
 	in->last_ns = t;
 	in->exit_ns = t;
 	in->pending = SPAN_PENDING_EXIT;
@@ -316,11 +425,9 @@ int BPF_PROG(kvm_page_fault, struct kvm_vcpu *vcpu)
 
 	if (!in)
 		return 0;
-	if (!(in->pending & SPAN_PENDING_EXIT)) {
-		/* A fault with no exit seen (spanmon attached mid-exit). */
-		in->tgid = bpf_get_current_pid_tgid() >> 32;
-		in->vcpu = span_vcpu_id(vcpu);
-	}
+	/* A fault with no exit seen (spanmon attached mid-exit). */
+	if (!(in->pending & SPAN_PENDING_EXIT))
+		vcpu_owner(in, bpf_get_current_pid_tgid() >> 32, span_vcpu_id(vcpu));
 	in->pf_nested = span_is_guest_mode(vcpu);
 	in->last_ns = t;
 	in->pf_ns = t;
@@ -349,26 +456,20 @@ int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
 {
 	struct span_vcpu_set *s = set_of((__u64)vcpu);
 	struct span_vcpu_inflight *in = s ? vcpu_find(s, (__u64)vcpu) : NULL;
-	struct span_hist_key hk = {};
 	__u64 t = 0;
+	long idx;
 
 	if (in && in->pending) {
 		t = now_ns();
-		hk.tgid = in->tgid;
 		if ((in->pending & SPAN_PENDING_EXIT) && t >= in->exit_ns) {
-			hk.kind = SPAN_KIND_EXIT;
-			hk.vcpu = in->vcpu;
-			hk.reason = in->reason;
-			hk.isa = in->isa;
-			hist_add(&hk, t - in->exit_ns);
+			idx = exit_series(in);
+			if (idx >= 0)
+				hist_at(idx, t - in->exit_ns);
 		}
 		if ((in->pending & SPAN_PENDING_PF) && t >= in->pf_ns) {
-			hk.kind = SPAN_KIND_PF;
-			hk.vcpu = 0;
-			hk.reason = 0;
-			hk.isa = 0;
-			hk.sub = in->pf_nested;
-			hist_add(&hk, t - in->pf_ns);
+			idx = pf_series(in, in->pf_nested);
+			if (idx >= 0)
+				hist_at(idx, t - in->pf_ns);
 		}
 		/* Consumed: a second entry records nothing. */
 		in->pending = 0;
@@ -403,17 +504,27 @@ SEC("raw_tp/kvm_nested_vmenter")
 int BPF_PROG(kvm_nested_vmenter)
 {
 	struct span_thread *th = thread_state(false);
-	__u64 t = now_ns();
-	struct span_hist_key hk = {
-		.kind = SPAN_KIND_NESTED,
-		.tgid = bpf_get_current_pid_tgid() >> 32,
-	};
+	struct span_hist_key hk = { .kind = SPAN_KIND_NESTED };
+	__u64 t;
+	long idx;
 
 	if (!th || !(th->pending & SPAN_PENDING_NESTED))
 		return 0;
-	if (t >= th->nested_ns)
-		hist_add(&hk, t - th->nested_ns);
+	t = now_ns();
 	th->pending &= ~SPAN_PENDING_NESTED;
+	if (t < th->nested_ns)
+		return 0;
+	/* A thread's process never changes: its series index is kept. */
+	if (th->nested_series) {
+		hist_at(th->nested_series - 1, t - th->nested_ns);
+		return 0;
+	}
+	hk.tgid = bpf_get_current_pid_tgid() >> 32;
+	idx = series_of(&hk);
+	if (idx < 0)
+		return 0;
+	th->nested_series = idx + 1;
+	hist_at(idx, t - th->nested_ns);
 	return 0;
 }
 

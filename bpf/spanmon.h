@@ -11,6 +11,7 @@
 #define SPAN_HIST_SLOTS		32
 
 #define SPANMON_MAX_SERIES	8192	/* hists: (kind, VM, vCPU, reason) */
+#define SPANMON_SERIES_CACHE	4	/* exit series a vCPU remembers */
 #define SPANMON_MAX_VMS		256	/* vms: VMM processes seen */
 #define SPANMON_MAX_OP_COUNTS	4096	/* op_counts: (VM, op, reason) */
 /*
@@ -99,6 +100,18 @@ struct span_hist {
 	__u64 sum_ns;
 };
 
+/*
+ * A histogram is found by its key in hist_index, which gives its index in
+ * the hists array; a vCPU remembers the indexes of its series, so the
+ * common kvm_entry indexes an array (inlined) and hashes nothing.
+ */
+struct span_series_cache {
+	__u32 reason;	/* the exit reason and isa this entry is for */
+	__u16 isa;
+	__u16 valid;
+	__u32 idx;	/* index in hists */
+};
+
 /* One VMM process, recorded when its first series is made. */
 struct span_vm {
 	char comm[SPANMON_COMM_LEN];
@@ -135,6 +148,9 @@ struct span_vcpu_inflight {
 	__u8 pf_nested;
 	__u8 pending;	/* SPAN_PENDING_* */
 	__u8 pad;
+	/* Series indexes for (tgid, vcpu) as above; reset when those change. */
+	__u32 pf_series[2];	/* page faults, not nested / nested: index + 1 */
+	struct span_series_cache series[SPANMON_SERIES_CACHE];	/* exits, by reason */
 };
 
 #define SPAN_PENDING_EXIT	(1 << 0)
@@ -158,8 +174,9 @@ struct span_thread {
 	__u16 op_reason;	/* its enum span_reason */
 	__u16 ioctl_op;		/* enum span_op of the start */
 	__u16 ioctl_reason;
+	__u32 nested_series;	/* the thread's nested series: index + 1 */
 	__u8 pending;		/* SPAN_PENDING_NESTED | _OP | _IOCTL */
-	__u8 pad[7];
+	__u8 pad[3];
 };
 
 #define SPAN_PENDING_NESTED	(1 << 0)

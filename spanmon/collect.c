@@ -23,7 +23,9 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-const char *const spanmon_pinned_maps[] = { "hists", "vms", "drops", "op_counts", NULL };
+const char *const spanmon_pinned_maps[] = {
+	"hists", "hist_index", "hists_used", "vms", "drops", "op_counts", NULL
+};
 
 static bool verbose;
 
@@ -174,12 +176,14 @@ void spanmon_collect_close(struct spanmon_collect *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int read_hists(int fd, struct spanmon_snapshot *s)
+/* Every series: its key in hist_index (@index_fd), its histogram in hists. */
+static int read_hists(int index_fd, int fd, struct spanmon_snapshot *s)
 {
 	struct span_hist_key key, next, *prev = NULL;
 	size_t cap = 0;
+	__u32 idx;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	while (bpf_map_get_next_key(index_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		if (s->nr_series == cap) {
@@ -192,7 +196,8 @@ static int read_hists(int fd, struct spanmon_snapshot *s)
 			cap = ncap;
 		}
 		/* Deleted meanwhile (a reset): skip it. */
-		if (bpf_map_lookup_elem(fd, &key, &s->series[s->nr_series].hist))
+		if (bpf_map_lookup_elem(index_fd, &key, &idx) ||
+		    bpf_map_lookup_elem(fd, &idx, &s->series[s->nr_series].hist))
 			continue;
 		s->series[s->nr_series++].key = key;
 	}
@@ -257,7 +262,7 @@ int spanmon_collect_snapshot(struct spanmon_collect *c, struct spanmon_snapshot 
 	memset(s, 0, sizeof(*s));
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->time_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	err = read_hists(bpf_map__fd(c->skel->maps.hists), s);
+	err = read_hists(bpf_map__fd(c->skel->maps.hist_index), bpf_map__fd(c->skel->maps.hists), s);
 	if (!err)
 		err = read_vms(bpf_map__fd(c->skel->maps.vms), s);
 	if (!err)

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -35,6 +37,8 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 /* Direct loads through the vcpu (bpf_rdonly_cast) or probe reads. */
 static bool direct_reads;
+/* kvm_exit's reason and vcpu_id from its isa argument (fake_vcpu_fields). */
+static bool fake_fields;
 
 /*
  * Load with the fake clock; @max_series: 0 keeps the default; @set_bits:
@@ -52,8 +56,11 @@ static struct spanmon_bpf *load(unsigned int max_series, int set_bits)
 	skel->rodata->use_fake_clock = true;
 	skel->rodata->have_span_ops = true;
 	skel->rodata->direct_vcpu = direct_reads;
-	if (max_series)
+	skel->rodata->fake_vcpu_fields = fake_fields;
+	if (max_series) {
 		bpf_map__set_max_entries(skel->maps.hists, max_series);
+		bpf_map__set_max_entries(skel->maps.hist_index, max_series);
+	}
 	if (set_bits >= 0) {
 		skel->rodata->vcpu_set_bits = set_bits;
 		bpf_map__set_max_entries(skel->maps.vcpu_sets, 1u << set_bits);
@@ -113,9 +120,12 @@ static struct span_hist_key key_of(__u32 kind, __u32 sub)
 static int get_hist(struct spanmon_bpf *skel, __u32 kind, __u32 sub, struct span_hist *h)
 {
 	struct span_hist_key k = key_of(kind, sub);
+	__u32 idx;
 
 	memset(h, 0, sizeof(*h));
-	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.hists), &k, h);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.hist_index), &k, &idx))
+		return -1;
+	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.hists), &idx, h);
 }
 
 static __u64 dropped(struct spanmon_bpf *skel, __u32 what)
@@ -131,7 +141,7 @@ static unsigned int nr_series(struct spanmon_bpf *skel)
 	struct span_hist_key k, *prev = NULL, next;
 	unsigned int n = 0;
 
-	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.hists), prev, &next)) {
+	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.hist_index), prev, &next)) {
 		k = next;
 		prev = &k;
 		n++;
@@ -666,6 +676,88 @@ TEST(vcpus_spread_over_the_sets)
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
 	EXPECT_EQ(h.sum_ns, 64 * n + n / 2);
 	EXPECT_EQ(nr_inflight(skel), n);
+	spanmon_bpf__destroy(skel);
+}
+
+/* An exit series' histogram: @tgid's, vCPU @vcpu_id, SVM exit @reason. */
+static int get_exit_hist(struct spanmon_bpf *skel, __u32 tgid, __u32 vcpu_id, __u32 reason,
+			 struct span_hist *h)
+{
+	struct span_hist_key k = { SPAN_KIND_EXIT, tgid, vcpu_id, reason, SPAN_ISA_SVM, 0 };
+	__u32 idx;
+
+	memset(h, 0, sizeof(*h));
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.hist_index), &k, &idx))
+		return -1;
+	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.hists), &idx, h);
+}
+
+/* kvm_exit's isa argument with the fields fake_vcpu_fields reads from it. */
+#define FAKE_ISA(reason, vcpu_id) (SPAN_ISA_SVM | (reason) << 8 | (__u64)(vcpu_id) << 24)
+
+/*
+ * A vCPU remembers the histogram indexes of its exit series (4, by
+ * reason): whatever the reasons' order and collisions, and whoever owns
+ * the vCPU pointer next, every exit lands in its own series.
+ */
+TEST(cached_series_follow_reason_vcpu_and_process)
+{
+	/* Nine reasons, more than the cache holds, some sharing an entry. */
+	static const __u32 reasons[] = { 0x7b, 0x78, 0x7b, 0x7c, 0x60, 0x400, 0x72, 0x7b, 0x81,
+					 0x64, 0x78, 0x7b };
+	struct spanmon_bpf *skel;
+	struct span_hist h;
+	__u64 t = 1000, sums[0x401] = { 0 }, counts[0x401] = { 0 };
+	unsigned int i;
+	pid_t child;
+	int status;
+
+	fake_fields = true;
+	skel = load(0, -1);
+	fake_fields = false;
+	ASSERT_TRUE(skel != NULL);
+	for (i = 0; i < 3 * ARRAY_SIZE(reasons); i++, t += 100000) {
+		__u32 r = reasons[i % ARRAY_SIZE(reasons)];
+		__u64 d = 100 + i;
+
+		ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, t, VCPU_A, FAKE_ISA(r, 3)), 0);
+		ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, t + d, VCPU_A, 0), 0);
+		sums[r] += d;
+		counts[r]++;
+	}
+	for (i = 0; i < ARRAY_SIZE(reasons); i++) {
+		__u32 r = reasons[i];
+
+		ASSERT_EQ(get_exit_hist(skel, getpid(), 3, r, &h), 0);
+		EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), counts[r]);
+		EXPECT_EQ(h.sum_ns, sums[r]);
+	}
+	/* The same vCPU with another vcpu_id (the pointer reused in the VM). */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, t, VCPU_A, FAKE_ISA(0x7b, 4)), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, t + 77, VCPU_A, 0), 0);
+	ASSERT_EQ(get_exit_hist(skel, getpid(), 4, 0x7b, &h), 0);
+	EXPECT_EQ(h.sum_ns, 77);
+	/* Another process (another VM) gets the pointer: its own series. */
+	child = fork();
+	ASSERT_TRUE(child >= 0);
+	if (child == 0) {
+		int err = run_at(skel, skel->progs.kvm_exit, t + 1000, VCPU_A, FAKE_ISA(0x7b, 4)) ||
+			  run_at(skel, skel->progs.kvm_entry, t + 1000 + 55, VCPU_A, 0);
+
+		_exit(err ? 1 : 0);
+	}
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(get_exit_hist(skel, child, 4, 0x7b, &h), 0);
+	EXPECT_EQ(h.sum_ns, 55);
+	/* And back: this process' series again, not the child's. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, t + 2000, VCPU_A, FAKE_ISA(0x7b, 4)), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, t + 2000 + 11, VCPU_A, 0), 0);
+	ASSERT_EQ(get_exit_hist(skel, getpid(), 4, 0x7b, &h), 0);
+	EXPECT_EQ(h.sum_ns, 77 + 11);
+	ASSERT_EQ(get_exit_hist(skel, child, 4, 0x7b, &h), 0);
+	EXPECT_EQ(h.sum_ns, 55);
+	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 0);
 	spanmon_bpf__destroy(skel);
 }
 
