@@ -7,11 +7,14 @@
 # *_start, shadow sync on faults, view faults on the refused remap and the
 # read-only write; and during span_access_test: set_access (11 changes),
 # shadow sync "restrict" for the views zapped, view faults "denied", and
-# the release of both L1s, each detach_start before its detach.
+# the release of both L1s, each detach_start before its detach; and during
+# span_dirty_log_test: shadow sync "dirty_log" for windows write-protected
+# again when the span guest's dirty log is read or starts.
 fail() { echo "FAIL: $*"; exit 1; }
 tr=/sys/kernel/tracing
 t=/span/selftests/x86_64/span_comap_test
 ta=/span/selftests/x86_64/span_access_test
+td=/span/selftests/x86_64/span_dirty_log_test
 
 for e in span_attach_start span_attach span_detach_start span_detach \
 	span_shadow_sync span_view_fault span_set_access; do
@@ -96,4 +99,19 @@ awk '/span_detach(_start)?:/ && /reason release/ {
 	if (pend[task] != ev "_start") { print "unpaired: " $0; bad = 1 }
 	pend[task] = ""
 } END { exit bad }' /tmp/span.trace || fail "a release span_detach not preceded by its start in the same task"
-echo "PASS: span access tracepoints"
+echo "ok: span access tracepoints"
+
+# ---- dirty logging through windows ----------------------------------------------
+echo >"$tr/trace"
+echo 1 >"$tr/events/span/enable"
+echo 1 >"$tr/tracing_on"
+"$td" || fail "$td failed"
+echo 0 >"$tr/tracing_on"
+echo 0 >"$tr/events/span/enable"
+cat "$tr/trace" >/tmp/span.trace
+dirty_log=$(count 'span_shadow_sync:.*reason dirty_log')
+echo "span events: dirty_log $dirty_log"
+# One per logged write through a window read back (>= 55 in the test),
+# plus the zaps when logging starts (2 L1s, twice).
+[ "$dirty_log" -ge 55 ] || fail "span_shadow_sync dirty_log fired $dirty_log times, wanted >= 55"
+echo "PASS: span tracepoints"
