@@ -65,6 +65,7 @@ static long warm_one(__u64 i, void *data)
 	asm volatile("" : "+r"(prog));
 	if (prog >= BP_NR)
 		return 1;
+	fake_running_vcpu = BENCH_VCPU(bench_script[idx].vcpu);
 	t0 = bpf_ktime_get_ns();
 	warm_event(prog, BENCH_VCPU(bench_script[idx].vcpu));
 	t1 = bpf_ktime_get_ns();

@@ -104,16 +104,19 @@ static bool cpu_flag(const char *flag)
 
 /* spanmon's knobs, in spanmon's object or the bench object's copy. */
 struct knobs {
-	bool *have_span_ops, *direct_vcpu, *direct_svm, *direct_vmx, *fake_clock;
+	bool *have_span_ops, *direct_vcpu, *direct_svm, *direct_vmx, *fake_clock, *fake_running;
 };
 
 #define KNOBS(skel) ((struct knobs){ &(skel)->rodata->have_span_ops, \
 	&(skel)->rodata->direct_vcpu, &(skel)->rodata->direct_svm, \
-	&(skel)->rodata->direct_vmx, &(skel)->rodata->use_fake_clock })
+	&(skel)->rodata->direct_vmx, &(skel)->rodata->use_fake_clock, \
+	&(skel)->rodata->use_fake_running })
 
 /*
  * As spanmon sets them on a span kernel (spanmon/collect.c): every program,
  * vcpu reads as plain loads where the types are in vmlinux, the real clock.
+ * No vCPU runs here: the programs that ask which one does (after asking
+ * the kernel, as on a KVM host) are told by fake_running_vcpu.
  */
 static void spanmon_config(struct knobs k, const struct btf *vmlinux)
 {
@@ -121,6 +124,7 @@ static void spanmon_config(struct knobs k, const struct btf *vmlinux)
 
 	*k.have_span_ops = true;
 	*k.fake_clock = false;
+	*k.fake_running = true;
 	*k.direct_vcpu = cast && btf__find_by_name_kind(vmlinux, "kvm_vcpu", BTF_KIND_STRUCT) >= 0;
 	*k.direct_svm = cast && btf__find_by_name_kind(vmlinux, "vcpu_svm", BTF_KIND_STRUCT) >= 0;
 	*k.direct_vmx = cast && btf__find_by_name_kind(vmlinux, "vcpu_vmx", BTF_KIND_STRUCT) >= 0;
@@ -226,6 +230,7 @@ int main(int argc, char **argv)
 			memset(args, 0, sizeof(args));
 			args[0] = BENCH_VCPU(bench_script[e].vcpu);
 			args[1] = BENCH_ISA_SVM;
+			sm->bss->fake_running_vcpu = args[0];
 			if (bp == BP_SHADOW_SYNC) {
 				__u64 span[6] = { 1, 2, 0x100, 1, 3, BENCH_REASON_FAULT };
 

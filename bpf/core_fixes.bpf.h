@@ -144,4 +144,26 @@ static __always_inline __u32 span_vcpu_id(struct kvm_vcpu *vcpu)
 	return id;
 }
 
+/*
+ * The vCPU the current thread runs, for tracepoints without a vcpu argument
+ * that fire inside KVM_RUN (span ops on the fault path, 6.12's
+ * kvm_nested_vmenter).  vcpu_load() registers the vCPU's preempt notifier
+ * on its thread (hlist_add_head, so the newest is first) until vcpu_put():
+ * current->preempt_notifiers.first is &vcpu->preempt_notifier.  Both fields
+ * have been there since KVM selected CONFIG_PREEMPT_NOTIFIERS (2.6.23).
+ * Returns 0 when unknown (a thread that is not running a vCPU reads NULL).
+ */
+static __always_inline __u64 span_running_vcpu(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u64 first = 0;
+
+	if (!bpf_core_field_exists(task->preempt_notifiers) ||
+	    !bpf_core_field_exists(struct kvm_vcpu, preempt_notifier))
+		return 0;
+	if (bpf_core_read(&first, sizeof(first), &task->preempt_notifiers.first) || !first)
+		return 0;
+	return first - bpf_core_field_offset(struct kvm_vcpu, preempt_notifier);
+}
+
 #endif /* __SPAN_CORE_FIXES_BPF_H */

@@ -25,8 +25,12 @@
  * What awaits its end is bounded without user space: per vCPU, a slot in
  * a fixed table (vcpu_sets) that a new vCPU takes from one quiet for
  * SPANMON_INFLIGHT_MAX_AGE_NS, counted if something was pending; per
- * thread, task storage, freed with the thread (an op still pending then is
- * counted abandoned by sched_process_exit).
+ * thread (attach/detach starts), task storage, freed with the thread (a
+ * start still pending then is counted abandoned by sched_process_exit).
+ * Tracepoints without a vcpu argument that fire inside KVM_RUN find the
+ * vCPU their thread runs (span_running_vcpu()), so a span op and a nested
+ * exit wait in their vCPU's slot, and kvm_entry finds everything it ends in
+ * the slot it already reads.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -48,12 +52,13 @@ const volatile bool fake_vcpu_fields = false;
 const volatile bool have_span_ops = false;
 /* log2 of vcpu_sets' size (tests make it one set). */
 const volatile __u32 vcpu_set_bits = SPANMON_VCPU_SET_BITS;
-__u64 fake_clock_ns = 0;
 /*
- * Threads with a fault-path span op awaiting their kvm_entry: while none
- * does, kvm_entry looks no further than this one load.
+ * Tests and benchmarks run no vCPU: with this, the vCPU "running" on the
+ * calling thread is fake_running_vcpu (when not 0).
  */
-__u64 ops_pending = 0;
+const volatile bool use_fake_running = false;
+__u64 fake_clock_ns = 0;
+__u64 fake_running_vcpu = 0;
 
 /* The histograms, by index; hist_index gives a series' index. */
 struct {
@@ -120,10 +125,8 @@ struct {
 } vcpu_sets SEC(".maps");
 
 /*
- * Per thread: a nested exit awaiting L1's VMRUN, a fault-path span op
- * awaiting kvm_entry, an attach/detach start awaiting its end (attach and
- * detach are VM ioctls of a VMM thread that need not run a vCPU).  Freed
- * with the thread: no entry outlives it, none needs pruning.
+ * Per thread: an attach/detach start awaiting its end.  Freed with the
+ * thread: no entry outlives it, none needs pruning.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -135,6 +138,16 @@ struct {
 static __always_inline __u64 now_ns(void)
 {
 	return use_fake_clock ? fake_clock_ns : bpf_ktime_get_ns();
+}
+
+static __always_inline __u64 running_vcpu(void)
+{
+	/* Read even when faked, so that benchmarks pay for it. */
+	__u64 vcpu = span_running_vcpu();
+
+	if (use_fake_running && fake_running_vcpu)
+		return fake_running_vcpu;
+	return vcpu;
 }
 
 static __always_inline void drop(__u32 what)
@@ -279,6 +292,7 @@ static __always_inline void vcpu_owner(struct span_vcpu_inflight *in, __u32 tgid
 		return;
 	in->tgid = tgid;
 	in->vcpu = vcpu;
+	in->nested_series = 0;
 	in->pf_series[0] = in->pf_series[1] = 0;
 #pragma unroll
 	for (c = 0; c < SPANMON_SERIES_CACHE; c++)
@@ -374,6 +388,18 @@ static __always_inline struct span_vcpu_inflight *vcpu_state(__u64 vcpu, __u64 t
 	return in ? in : vcpu_claim(s, vcpu, t);
 }
 
+/* The slot of the vCPU this thread runs, if it has one. */
+static __always_inline struct span_vcpu_inflight *running_state(void)
+{
+	__u64 vcpu = running_vcpu();
+	struct span_vcpu_set *s;
+
+	if (!vcpu)
+		return NULL;
+	s = set_of(vcpu);
+	return s ? vcpu_find(s, vcpu) : NULL;
+}
+
 /* This thread's state; made if @create (NULL then: a counted drop). */
 static __always_inline struct span_thread *thread_state(bool create)
 {
@@ -413,7 +439,9 @@ int BPF_PROG(kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
 	vcpu_owner(in, bpf_get_current_pid_tgid() >> 32, vcpu_id);
 	in->last_ns = t;
 	in->exit_ns = t;
-	in->pending = SPAN_PENDING_EXIT;
+	/* A previous exit, fault or op not ended is overwritten; an L2 exit
+	 * reflected to L1 still awaits L1's VMRUN. */
+	in->pending = (in->pending & SPAN_PENDING_NESTED) | SPAN_PENDING_EXIT;
 	return 0;
 }
 
@@ -435,96 +463,80 @@ int BPF_PROG(kvm_page_fault, struct kvm_vcpu *vcpu)
 	return 0;
 }
 
-/* A fault-path span op of this thread ends at its kvm_entry at @t. */
-static __always_inline void span_op_entered(__u64 t)
-{
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct span_thread *th = thread_state(false);
-	struct span_hist_key ok = { .kind = SPAN_KIND_OP, .tgid = tid >> 32 };
-
-	if (!th || !(th->pending & SPAN_PENDING_OP))
-		return;
-	ok.sub = th->op;
-	if (t >= th->op_ns)
-		hist_add(&ok, t - th->op_ns);
-	th->pending &= ~SPAN_PENDING_OP;
-	__sync_fetch_and_add(&ops_pending, -1);
-}
-
 SEC("raw_tp/kvm_entry")
 int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
 {
 	struct span_vcpu_set *s = set_of((__u64)vcpu);
 	struct span_vcpu_inflight *in = s ? vcpu_find(s, (__u64)vcpu) : NULL;
-	__u64 t = 0;
+	__u64 t;
 	long idx;
 
-	if (in && in->pending) {
-		t = now_ns();
-		if ((in->pending & SPAN_PENDING_EXIT) && t >= in->exit_ns) {
-			idx = exit_series(in);
-			if (idx >= 0)
-				hist_at(idx, t - in->exit_ns);
-		}
-		if ((in->pending & SPAN_PENDING_PF) && t >= in->pf_ns) {
-			idx = pf_series(in, in->pf_nested);
-			if (idx >= 0)
-				hist_at(idx, t - in->pf_ns);
-		}
-		/* Consumed: a second entry records nothing. */
-		in->pending = 0;
+	if (!in || !(in->pending & SPAN_PENDING_ENTRY))
+		return 0;
+	t = now_ns();
+	if ((in->pending & SPAN_PENDING_EXIT) && t >= in->exit_ns) {
+		idx = exit_series(in);
+		if (idx >= 0)
+			hist_at(idx, t - in->exit_ns);
 	}
+	if ((in->pending & SPAN_PENDING_PF) && t >= in->pf_ns) {
+		idx = pf_series(in, in->pf_nested);
+		if (idx >= 0)
+			hist_at(idx, t - in->pf_ns);
+	}
+	/* Rare: a span op on this vCPU's fault path (on span kernels). */
+	if ((in->pending & SPAN_PENDING_OP) && t >= in->op_ns) {
+		struct span_hist_key ok = { .kind = SPAN_KIND_OP, .tgid = in->tgid, .sub = in->op };
 
-	/*
-	 * Dead code, removed at load, on kernels without span tracepoints;
-	 * else one load while no thread has a fault-path op pending.
-	 */
-	if (have_span_ops && ops_pending)
-		span_op_entered(t ? t : now_ns());
+		hist_add(&ok, t - in->op_ns);
+	}
+	/* Consumed: a second entry records nothing. */
+	in->pending &= ~SPAN_PENDING_ENTRY;
 	return 0;
 }
 
 SEC("raw_tp/kvm_nested_vmexit")
 int BPF_PROG(kvm_nested_vmexit, struct kvm_vcpu *vcpu)
 {
-	struct span_thread *th = thread_state(true);
+	__u64 t = now_ns();
+	struct span_vcpu_inflight *in = vcpu_state((__u64)vcpu, t);
 
 	/*
 	 * L2 exits that L0 handles itself are overwritten by the next one: the
 	 * last exit before L1's VMRUN is the one reflected to L1.
 	 */
-	if (th) {
-		th->nested_ns = now_ns();
-		th->pending |= SPAN_PENDING_NESTED;
+	if (in) {
+		in->nested_ns = t;
+		in->pending |= SPAN_PENDING_NESTED;
 	}
 	return 0;
 }
 
+/* L1's VMRUN (VMLAUNCH/VMRESUME), in the thread of the vCPU that runs L1. */
 SEC("raw_tp/kvm_nested_vmenter")
 int BPF_PROG(kvm_nested_vmenter)
 {
-	struct span_thread *th = thread_state(false);
+	struct span_vcpu_inflight *in = running_state();
 	struct span_hist_key hk = { .kind = SPAN_KIND_NESTED };
 	__u64 t;
 	long idx;
 
-	if (!th || !(th->pending & SPAN_PENDING_NESTED))
+	if (!in || !(in->pending & SPAN_PENDING_NESTED))
 		return 0;
 	t = now_ns();
-	th->pending &= ~SPAN_PENDING_NESTED;
-	if (t < th->nested_ns)
+	in->pending &= ~SPAN_PENDING_NESTED;
+	if (t < in->nested_ns)
 		return 0;
-	/* A thread's process never changes: its series index is kept. */
-	if (th->nested_series) {
-		hist_at(th->nested_series - 1, t - th->nested_ns);
+	if (in->nested_series) {
+		hist_at(in->nested_series - 1, t - in->nested_ns);
 		return 0;
 	}
-	hk.tgid = bpf_get_current_pid_tgid() >> 32;
+	hk.tgid = in->tgid;
 	idx = series_of(&hk);
 	if (idx < 0)
 		return 0;
-	th->nested_series = idx + 1;
-	hist_at(idx, t - th->nested_ns);
+	in->nested_series = idx + 1;
+	hist_at(idx, t - in->nested_ns);
 	return 0;
 }
 
@@ -575,28 +587,27 @@ static __always_inline void op_count(__u32 tgid, __u32 op, __u32 reason, __u64 n
 }
 
 /*
- * Begin timing a fault-path op in this thread, to its next kvm_entry.  One
- * already pending never ended (its vCPU did not re-enter before this one):
- * replaced, counted abandoned.
+ * A span op on a vCPU's fault path: counted, and timed to that vCPU's next
+ * kvm_entry.  One already pending never ended (the vCPU did not re-enter
+ * before this one): replaced, counted abandoned; as is one whose vCPU is
+ * not known (none running, or no exit of it seen yet).
  */
 static __always_inline int span_fault_op(__u32 op, __u64 npages, __u32 reason)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct span_thread *th;
+	struct span_vcpu_inflight *in = running_state();
 
 	op_count(tgid, op, reason, npages, OP_EVENT);
-	th = thread_state(true);
-	if (!th)
+	if (!in) {
+		op_count(tgid, op, reason, 0, OP_ABANDONED);
 		return 0;
-	if (th->pending & SPAN_PENDING_OP)
-		op_count(tgid, th->op, th->op_reason, 0, OP_ABANDONED);
-	th->op_ns = now_ns();
-	th->op = op;
-	th->op_reason = reason;
-	if (!(th->pending & SPAN_PENDING_OP)) {
-		th->pending |= SPAN_PENDING_OP;
-		__sync_fetch_and_add(&ops_pending, 1);
 	}
+	if (in->pending & SPAN_PENDING_OP)
+		op_count(tgid, in->op, in->op_reason, 0, OP_ABANDONED);
+	in->op_ns = now_ns();
+	in->op = op;
+	in->op_reason = reason;
+	in->pending |= SPAN_PENDING_OP;
 	return 0;
 }
 
@@ -611,13 +622,13 @@ static __always_inline int span_ioctl_start(__u32 op, __u32 reason)
 
 	if (!th)
 		return 0;
-	if (th->pending & SPAN_PENDING_IOCTL)
+	if (th->pending)
 		op_count(bpf_get_current_pid_tgid() >> 32, th->ioctl_op, th->ioctl_reason, 0,
 			 OP_ABANDONED);
 	th->ioctl_ns = now_ns();
 	th->ioctl_op = op;
 	th->ioctl_reason = reason_of(reason);
-	th->pending |= SPAN_PENDING_IOCTL;
+	th->pending = 1;
 	return 0;
 }
 
@@ -633,14 +644,14 @@ static __always_inline int span_ioctl_end(__u32 op, __u64 npages, __u32 reason)
 	struct span_hist_key hk = { .kind = SPAN_KIND_OP, .tgid = tid >> 32, .sub = op };
 
 	reason = reason_of(reason);
-	if (!th || !(th->pending & SPAN_PENDING_IOCTL) || th->ioctl_op != op) {
+	if (!th || !th->pending || th->ioctl_op != op) {
 		op_count(tid >> 32, op, reason, npages, OP_UNSTARTED);
 		return 0;
 	}
 	op_count(tid >> 32, op, reason, npages, OP_EVENT);
 	if (t >= th->ioctl_ns)
 		hist_add(&hk, t - th->ioctl_ns);
-	th->pending &= ~SPAN_PENDING_IOCTL;
+	th->pending = 0;
 	return 0;
 }
 
@@ -716,25 +727,20 @@ int BPF_PROG(span_set_access, __u32 guest, __u32 l1, __u64 gfn, __u64 npages,
 }
 
 /*
- * A thread exits: its state goes with it; a timed op it had pending never
- * ends, so it is counted abandoned (and no longer makes kvm_entry look).
- * Loaded with the span programs.
+ * A thread exits: its state goes with it; an attach or detach it had
+ * started never ends, so it is counted abandoned.  Loaded with the span
+ * programs.
  */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(sched_process_exit)
 {
 	struct span_thread *th = thread_state(false);
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (!th)
-		return 0;
-	if (th->pending & SPAN_PENDING_OP) {
-		op_count(tgid, th->op, th->op_reason, 0, OP_ABANDONED);
-		__sync_fetch_and_add(&ops_pending, -1);
+	if (th && th->pending) {
+		op_count(bpf_get_current_pid_tgid() >> 32, th->ioctl_op, th->ioctl_reason, 0,
+			 OP_ABANDONED);
+		th->pending = 0;
 	}
-	if (th->pending & SPAN_PENDING_IOCTL)
-		op_count(tgid, th->ioctl_op, th->ioctl_reason, 0, OP_ABANDONED);
-	th->pending = 0;
 	return 0;
 }
 

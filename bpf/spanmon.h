@@ -134,12 +134,16 @@ struct span_op_count {
 };
 
 /*
- * Per vCPU: what awaits its kvm_entry.  Kept after the entry (consumed:
- * pending = 0) and reused by the vCPU's next exit.
+ * Per vCPU: what awaits its kvm_entry (an exit, a page fault, a span op on
+ * its fault path) or its L1's next VMRUN (an L2 exit).  Kept after the
+ * entry (consumed: those pending bits cleared) and reused by the vCPU's
+ * next exit.
  */
 struct span_vcpu_inflight {
 	__u64 exit_ns;	/* pending & SPAN_PENDING_EXIT: when it exited */
 	__u64 pf_ns;	/* pending & SPAN_PENDING_PF: when it faulted */
+	__u64 op_ns;	/* pending & SPAN_PENDING_OP: when the span op fired */
+	__u64 nested_ns; /* pending & SPAN_PENDING_NESTED: its last L2 exit */
 	__u64 last_ns;	/* the vCPU's last exit or fault */
 	__u32 tgid;
 	__u32 vcpu;
@@ -147,14 +151,22 @@ struct span_vcpu_inflight {
 	__u8 isa;
 	__u8 pf_nested;
 	__u8 pending;	/* SPAN_PENDING_* */
-	__u8 pad;
-	/* Series indexes for (tgid, vcpu) as above; reset when those change. */
-	__u32 pf_series[2];	/* page faults, not nested / nested: index + 1 */
+	__u8 op;	/* enum span_op of the pending op */
+	__u8 op_reason;	/* its enum span_reason */
+	__u8 pad[3];
+	/* Series indexes for (tgid, vcpu) as above (+ 1; 0: not known yet),
+	 * reset when those change. */
+	__u32 nested_series;
+	__u32 pf_series[2];	/* not nested, nested */
 	struct span_series_cache series[SPANMON_SERIES_CACHE];	/* exits, by reason */
 };
 
 #define SPAN_PENDING_EXIT	(1 << 0)
 #define SPAN_PENDING_PF		(1 << 1)
+#define SPAN_PENDING_OP		(1 << 2)
+#define SPAN_PENDING_NESTED	(1 << 3)
+/* What kvm_entry ends (a nested exit ends at L1's VMRUN instead). */
+#define SPAN_PENDING_ENTRY	(SPAN_PENDING_EXIT | SPAN_PENDING_PF | SPAN_PENDING_OP)
 
 /* One set of vCPUs: their keys together, so a lookup reads one line. */
 struct span_vcpu_set {
@@ -163,24 +175,16 @@ struct span_vcpu_set {
 };
 
 /*
- * Per thread (task storage, freed with the thread): a nested exit, a span
- * op on the fault path and an attach/detach start, each awaiting its end.
+ * Per thread (task storage, freed with the thread): an attach or detach
+ * start awaiting its end.  Attach and detach are VM ioctls of a VMM thread
+ * that need not run a vCPU.
  */
 struct span_thread {
-	__u64 nested_ns;
-	__u64 op_ns;
 	__u64 ioctl_ns;
-	__u16 op;		/* enum span_op of the fault-path op */
-	__u16 op_reason;	/* its enum span_reason */
 	__u16 ioctl_op;		/* enum span_op of the start */
-	__u16 ioctl_reason;
-	__u32 nested_series;	/* the thread's nested series: index + 1 */
-	__u8 pending;		/* SPAN_PENDING_NESTED | _OP | _IOCTL */
+	__u16 ioctl_reason;	/* its enum span_reason */
+	__u8 pending;		/* the start is pending */
 	__u8 pad[3];
 };
-
-#define SPAN_PENDING_NESTED	(1 << 0)
-#define SPAN_PENDING_OP		(1 << 1)
-#define SPAN_PENDING_IOCTL	(1 << 2)
 
 #endif /* __SPAN_SPANMON_H */

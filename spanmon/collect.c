@@ -129,6 +129,7 @@ int spanmon_collect_open(struct spanmon_collect *c, const struct spanmon_collect
 		skel->rodata->direct_vmx = btf_has_struct(c->vmlinux, "vcpu_vmx");
 	}
 	skel->rodata->use_fake_clock = o->fake_clock;
+	skel->rodata->use_fake_running = o->fake_clock;
 
 	if (o->pin_dir) {
 		char path[256];

@@ -19,7 +19,8 @@ struct spanmon_collect_opts {
 	const char *pin_dir;	/* NULL: do not pin (tests) */
 	bool attach;		/* false: load only (feed, tests) */
 	bool all_programs;	/* load even programs whose tracepoint is absent */
-	bool fake_clock;	/* time from bss fake_clock_ns (feed, tests) */
+	bool fake_clock;	/* time from bss fake_clock_ns, the running vCPU
+				 * from fake_running_vcpu (feed, tests) */
 	bool verbose;		/* libbpf debug output */
 	bool quiet;		/* no warnings about optional tracepoints */
 };

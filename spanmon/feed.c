@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * spanmon feed (hidden, for tests and overhead figures): load the same
- * programs as production, sharing the pinned maps of a running spanmon,
- * and drive them with BPF_PROG_TEST_RUN and synthetic arguments: exits and
- * entries of two fake vCPUs, a page fault, a nested reflection and every
- * span operation, a round at a time, on a fake clock so that every latency
- * is known.  Nothing is attached.
+ * spanmon feed (hidden, for tests): load the same programs as production,
+ * sharing the pinned maps of a running spanmon, and drive them with
+ * BPF_PROG_TEST_RUN and synthetic arguments: exits and entries of three
+ * fake vCPUs, a page fault, a nested reflection and every span operation
+ * (timed ones, and a zap and an access change, counted only), a round at a
+ * time, on a fake clock so that every latency is known.  Nothing is
+ * attached.
  *
  * With -i SECONDS: -n rounds every SECONDS until killed (one process, so
  * one VM label, and rates that keep moving for Prometheus).
@@ -83,13 +84,19 @@ static int one_round(struct spanmon_bpf *skel, __u64 r)
 	*clock = t + 3 * d;
 	err |= run(p->kvm_entry, VCPU_B, 0, 0);
 
+	/* L1's VMRUN has no vcpu argument: the programs ask which one runs. */
 	*clock = t;
 	err |= run(p->kvm_nested_vmexit, VCPU_A, ISA_SVM, 0);
 	*clock = t + 20 * d;
+	skel->bss->fake_running_vcpu = VCPU_A;
 	err |= run(p->kvm_nested_vmenter, 0, 0, 0);
 
+	skel->bss->fake_running_vcpu = VCPU_C;
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
 		*clock = t;
+		/* A fault-path op happens while its vCPU handles an exit. */
+		if (!ops[i].end)
+			err |= run(p->kvm_exit, VCPU_C, ISA_SVM, 0);
 		err |= run_span(ops[i].op, 1, ops[i].reason);
 		*clock = t + (i + 2) * 10 * d;
 		if (ops[i].end)

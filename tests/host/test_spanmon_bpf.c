@@ -57,6 +57,7 @@ static struct spanmon_bpf *load(unsigned int max_series, int set_bits)
 	skel->rodata->have_span_ops = true;
 	skel->rodata->direct_vcpu = direct_reads;
 	skel->rodata->fake_vcpu_fields = fake_fields;
+	skel->rodata->use_fake_running = true;
 	if (max_series) {
 		bpf_map__set_max_entries(skel->maps.hists, max_series);
 		bpf_map__set_max_entries(skel->maps.hist_index, max_series);
@@ -97,6 +98,16 @@ static int run_span(struct spanmon_bpf *skel, struct bpf_program *prog, __u64 no
 	__u64 args[6] = { 7, 8, 0x100, npages, 3, reason };
 
 	return run_args(skel, prog, now, args);
+}
+
+/*
+ * The vCPU the calling thread "runs", for the programs of tracepoints
+ * without a vcpu argument (on a real host: found through its preempt
+ * notifier, span_running_vcpu()).
+ */
+static void running(struct spanmon_bpf *skel, __u64 vcpu)
+{
+	skel->bss->fake_running_vcpu = vcpu;
 }
 
 /* This process's op_counts entry for (@op, @reason); zeros when absent. */
@@ -235,19 +246,35 @@ TEST(page_fault_is_timed_to_the_vcpus_entry)
 	spanmon_bpf__destroy(skel);
 }
 
-TEST(nested_reflection_pairs_by_thread)
+TEST(nested_reflection_pairs_by_vcpu)
 {
 	struct spanmon_bpf *skel = load(0, -1);
 	struct span_hist h;
 
 	ASSERT_TRUE(skel != NULL);
 	/* The last nested exit before L1's VMRUN is the reflected one. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 0, VCPU_A, SPAN_ISA_SVM), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmexit, 0, VCPU_A, SPAN_ISA_SVM), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmexit, 1000, VCPU_A, SPAN_ISA_SVM), 0);
+	/* L1 runs: the entry into L1 does not end it. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 2000, VCPU_A, 0), 0);
+	/* Another vCPU's VMRUN does not end it either. */
+	running(skel, VCPU_B);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmenter, 3000, 0xfff0, 0), 0);
+	EXPECT_NE(get_hist(skel, SPAN_KIND_NESTED, 0, &h), 0);
+	/* L1's VMRUN, on the vCPU the exit was reflected to, does. */
+	running(skel, VCPU_A);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 3500, VCPU_A, SPAN_ISA_SVM), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmenter, 4000, 0xfff0, 0), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmenter, 9000, 0xfff0, 0), 0);
 	ASSERT_EQ(get_hist(skel, SPAN_KIND_NESTED, 0, &h), 0);
 	EXPECT_EQ(h.slots[11], 1);	/* 3000 ns */
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	/* With no vCPU known to run on the thread, nothing. */
+	running(skel, 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmexit, 10000, VCPU_A, SPAN_ISA_SVM), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmenter, 12000, 0xfff0, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_NESTED, 0, &h), 0);
 	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
 	spanmon_bpf__destroy(skel);
 }
@@ -277,8 +304,12 @@ TEST(span_ops_are_timed_per_op)
 	unsigned int op;
 
 	ASSERT_TRUE(skel != NULL);
+	/* Fault-path ops wait for the entry of the vCPU the thread runs. */
+	running(skel, VCPU_C);
 	for (op = 0; op < SPAN_OP_VIEW_FAULT + 1; op++) {
 		/* op i takes 2^(10+i) ns: each in its own slot. */
+		if (!ends[op])
+			ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 0, VCPU_C, SPAN_ISA_SVM), 0);
 		ASSERT_EQ(run_span(skel, ops[op], 0, 1, reasons[op]), 0);
 		if (ends[op])
 			ASSERT_EQ(run_span(skel, ends[op], 1ull << (10 + op), 1, reasons[op]), 0);
@@ -292,7 +323,8 @@ TEST(span_ops_are_timed_per_op)
 		EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
 		EXPECT_EQ(op_counted(skel, op, reasons[op]).events, 1);
 	}
-	EXPECT_EQ(nr_series(skel), SPAN_OP_VIEW_FAULT + 1);
+	/* And VCPU_C's exits. */
+	EXPECT_EQ(nr_series(skel), SPAN_OP_VIEW_FAULT + 2);
 	spanmon_bpf__destroy(skel);
 }
 
@@ -404,6 +436,7 @@ TEST(non_fault_shadow_syncs_are_counted_not_timed)
 	EXPECT_EQ(h.sum_ns, 2000);
 
 	/* A fault's shadow sync, on the vCPU's thread, is timed to its entry. */
+	running(skel, VCPU_A);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 300000000, VCPU_A, SPAN_ISA_SVM), 0);
 	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 300000100, 1, SPAN_REASON_FAULT), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 300000100 + 5000, VCPU_A, 0), 0);
@@ -472,6 +505,8 @@ TEST(replaced_starts_are_abandoned_and_ends_without_start_untimed)
 	EXPECT_EQ(c.abandoned, 0);
 
 	/* A fault-path op whose vCPU did not re-enter before the next one. */
+	running(skel, VCPU_C);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 6900, VCPU_C, SPAN_ISA_SVM), 0);
 	ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, 7000, 1, SPAN_REASON_READONLY), 0);
 	ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, 8000, 1, SPAN_REASON_REMAP), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 8300, VCPU_C, 0), 0);
@@ -494,6 +529,8 @@ TEST(view_faults_and_access_changes_are_counted_by_reason)
 	int i;
 
 	ASSERT_TRUE(skel != NULL);
+	running(skel, VCPU_C);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 0, VCPU_C, SPAN_ISA_SVM), 0);
 	for (i = 0; i < 3; i++, t += 10000) {
 		ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, t, 1, SPAN_REASON_DENIED), 0);
 		ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, t + 1000, VCPU_C, 0), 0);
@@ -528,6 +565,7 @@ TEST(full_hists_map_counts_drops)
 	struct span_hist h;
 
 	ASSERT_TRUE(skel != NULL);
+	running(skel, VCPU_A);
 	exit_entry(skel, VCPU_A, 1000, 100);		/* series 1: exit */
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmexit, 0, VCPU_A, 2), 0);
 	ASSERT_EQ(run_at(skel, skel->progs.kvm_nested_vmenter, 50, 0, 0), 0); /* series 2 */
@@ -535,13 +573,14 @@ TEST(full_hists_map_counts_drops)
 	ASSERT_EQ(run_span(skel, skel->progs.span_attach_start, 0, 1, SPAN_REASON_IOCTL), 0);
 	ASSERT_EQ(run_span(skel, skel->progs.span_attach, 70, 1, SPAN_REASON_IOCTL), 0); /* no room */
 	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 1);
-	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 0, 1, SPAN_REASON_FAULT), 0);
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 70, VCPU_C, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 2000, VCPU_A, 2), 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 2000, 1, SPAN_REASON_FAULT), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 2100, VCPU_A, 0), 0); /* op: no room */
 	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 2);
 	/* Existing series still count. */
 	exit_entry(skel, VCPU_A, 5000, 100);
 	ASSERT_EQ(get_hist(skel, SPAN_KIND_EXIT, 0, &h), 0);
-	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 2);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 3);
 	EXPECT_EQ(dropped(skel, SPAN_DROP_HISTS), 2);
 	EXPECT_EQ(nr_series(skel), 2);
 	spanmon_bpf__destroy(skel);
@@ -771,16 +810,15 @@ static void *pending_thread(void *arg)
 {
 	struct thread_job *j = arg;
 
-	/* An attach that never ends, a fault-path op whose vCPU never enters. */
-	j->err = run_span(j->skel, j->skel->progs.span_attach_start, 100, 1, SPAN_REASON_IOCTL) ||
-		 run_span(j->skel, j->skel->progs.span_shadow_sync, 200, 1, SPAN_REASON_FAULT);
+	/* An attach that never ends. */
+	j->err = run_span(j->skel, j->skel->progs.span_attach_start, 100, 1, SPAN_REASON_IOCTL);
 	return NULL;
 }
 
 /*
- * Item 2, per thread: state lives in task storage and goes with its
- * thread; sched_process_exit (attached for real here) counts what the
- * thread left pending as abandoned and lets kvm_entry stop looking.
+ * Item 2, per thread: attach/detach starts live in task storage and go
+ * with their thread; sched_process_exit (attached for real here) counts a
+ * start the thread left pending as abandoned.
  */
 TEST(thread_state_ends_with_its_thread)
 {
@@ -802,62 +840,58 @@ TEST(thread_state_ends_with_its_thread)
 		EXPECT_EQ(jobs[i].err, 0);
 	}
 	/* join returns at the thread's mm release, a little before its exit trace. */
-	for (tries = 0; tries < 200 && skel->bss->ops_pending; tries++)
+	for (tries = 0; tries < 200 && op_counted(skel, SPAN_OP_ATTACH,
+		     SPAN_REASON_IOCTL).abandoned < ARRAY_SIZE(jobs); tries++)
 		usleep(10000);
-	EXPECT_EQ(skel->bss->ops_pending, 0);
 	EXPECT_EQ(op_counted(skel, SPAN_OP_ATTACH, SPAN_REASON_IOCTL).abandoned, ARRAY_SIZE(jobs));
-	EXPECT_EQ(op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_FAULT).abandoned,
-		  ARRAY_SIZE(jobs));
-	EXPECT_EQ(op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_FAULT).events, ARRAY_SIZE(jobs));
 	EXPECT_EQ(dropped(skel, SPAN_DROP_INFLIGHT), 0);
 	bpf_link__destroy(link);
 	spanmon_bpf__destroy(skel);
 }
 
-static void *entry_thread(void *arg)
-{
-	struct thread_job *j = arg;
-
-	j->err = run_at(j->skel, j->skel->progs.kvm_entry, 900, VCPU_B, 0);
-	return NULL;
-}
-
 /*
- * Item 3: kvm_entry looks for a thread's pending span op only while some
- * thread has one (ops_pending), and only its own thread's.
+ * Item 3: a fault-path span op waits in the slot of the vCPU its thread
+ * runs, so kvm_entry finds it in the slot it reads anyway: no other
+ * lookup on any entry.  Only that vCPU's entry ends it.
  */
-TEST(kvm_entry_looks_for_span_ops_only_while_one_is_pending)
+TEST(span_op_is_timed_to_its_vcpus_entry)
 {
 	struct spanmon_bpf *skel = load(0, -1);
-	struct thread_job job;
 	struct span_hist h;
-	pthread_t tid;
 
 	ASSERT_TRUE(skel != NULL);
-	EXPECT_EQ(skel->bss->ops_pending, 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 50, VCPU_A, SPAN_ISA_SVM), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_exit, 60, VCPU_B, SPAN_ISA_SVM), 0);
+	running(skel, VCPU_A);
 	ASSERT_EQ(run_span(skel, skel->progs.span_shadow_sync, 100, 1, SPAN_REASON_FAULT), 0);
-	EXPECT_EQ(skel->bss->ops_pending, 1);
-	/* Replaced before an entry: still one pending. */
+	/* Replaced before an entry: counted abandoned. */
 	ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, 200, 1, SPAN_REASON_DENIED), 0);
-	EXPECT_EQ(skel->bss->ops_pending, 1);
-	/* Another thread's entry leaves it alone. */
-	job = (struct thread_job){ .skel = skel };
-	ASSERT_EQ(pthread_create(&tid, NULL, entry_thread, &job), 0);
-	ASSERT_EQ(pthread_join(tid, NULL), 0);
-	EXPECT_EQ(job.err, 0);
-	EXPECT_EQ(skel->bss->ops_pending, 1);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_FAULT).abandoned, 1);
+	/* Another vCPU's entry leaves it alone. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 900, VCPU_B, 0), 0);
 	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, SPAN_OP_VIEW_FAULT, &h), 0);
-	/* With the count at 0, kvm_entry does not look (the common path). */
-	skel->bss->ops_pending = 0;
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1000, VCPU_C, 0), 0);
-	EXPECT_NE(get_hist(skel, SPAN_KIND_OP, SPAN_OP_VIEW_FAULT, &h), 0);
-	/* It does while the count says so: its own op, timed, and consumed. */
-	skel->bss->ops_pending = 1;
-	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1200, VCPU_C, 0), 0);
+	/* Its vCPU's entry times and consumes it. */
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 1200, VCPU_A, 0), 0);
 	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_VIEW_FAULT, &h), 0);
 	EXPECT_EQ(h.sum_ns, 1000);
-	EXPECT_EQ(skel->bss->ops_pending, 0);
-	EXPECT_EQ(op_counted(skel, SPAN_OP_SHADOW_SYNC, SPAN_REASON_FAULT).abandoned, 1);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 5000, VCPU_A, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_VIEW_FAULT, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	/*
+	 * A thread running no vCPU (here, for real: this process has no
+	 * preempt notifier) or one spanmon has not seen exit: counted, not
+	 * timed.
+	 */
+	running(skel, 0);
+	ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, 6000, 1, SPAN_REASON_DENIED), 0);
+	running(skel, VCPU_C);
+	ASSERT_EQ(run_span(skel, skel->progs.span_view_fault, 6000, 1, SPAN_REASON_DENIED), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 7000, VCPU_C, 0), 0);
+	ASSERT_EQ(run_at(skel, skel->progs.kvm_entry, 7000, VCPU_A, 0), 0);
+	ASSERT_EQ(get_hist(skel, SPAN_KIND_OP, SPAN_OP_VIEW_FAULT, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 1);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_VIEW_FAULT, SPAN_REASON_DENIED).events, 3);
+	EXPECT_EQ(op_counted(skel, SPAN_OP_VIEW_FAULT, SPAN_REASON_DENIED).abandoned, 2);
 	spanmon_bpf__destroy(skel);
 }
 
