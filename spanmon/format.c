@@ -460,8 +460,8 @@ static int prom_op_counts(FILE *f, const struct spanmon_snapshot *s)
 			(unsigned long long)rows[i].c.npages);
 	}
 	fputs("# HELP span_op_untimed_total Span operations left out of span_op_seconds: a start "
-	      "or fault-path op that never ended (abandoned), an end whose start was not seen "
-	      "(no_start).\n"
+	      "or fault-path op that never ended or whose vCPU was not known (abandoned), an end "
+	      "whose start was not seen (no_start).\n"
 	      "# TYPE span_op_untimed_total counter\n", f);
 	for (i = 0; i < nr; i = j) {
 		__u64 abandoned = 0, unstarted = 0;
