@@ -58,7 +58,7 @@ done
 # ("selftest PATH") or names for its scripts ("@selftests PATH...").
 sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e '/^@/d' "$list" >"$root/span/tests.list"
 {
-	{ grep -oE '(^|[[:space:]])selftest( -s)? [^ ]+' "$root/span/tests.list" || true; } | awk '{print $NF}'
+	{ grep -oE '(^|[[:space:]])selftest( -[sr])* [^ ]+' "$root/span/tests.list" || true; } | awk '{print $NF}'
 	sed -n 's/^@selftests[[:space:]]//p' "$list" | tr ' \t' '\n\n'
 } | sed '/^$/d' | sort -u | while read -r t; do
 	[ -x "$kdir/selftests/$t" ] || die "$list: no selftest $t in $kdir/selftests"

@@ -19,7 +19,7 @@ sleep 3
 kill -0 $top 2>/dev/null || fail "spanmon top died: $(cat /tmp/spanmon-top.log)"
 
 kvmloop -n "$n" || fail "kvmloop"
-/span/selftests/x86_64/state_test >/dev/null || fail "state_test"
+selftest -r x86_64/state_test >/dev/null || fail "state_test"
 sleep 2
 kill -INT $top; wait $top
 echo "--- the live view's last screen:"
