@@ -27,14 +27,29 @@ for e in span_attach_start span_attach span_detach_start span_detach \
 		fail "btf_trace_$e not in /sys/kernel/btf/vmlinux (tp_btf cannot attach)"
 done
 
-echo 0 >"$tr/tracing_on"
-echo >"$tr/trace"
-echo 1 >"$tr/events/span/enable"
-echo 1 >"$tr/tracing_on"
-"$t" || fail "$t failed"
-echo 0 >"$tr/tracing_on"
-echo 0 >"$tr/events/span/enable"
-cat "$tr/trace" >/tmp/span.trace
+# traced CMD: run CMD with the span events traced into /tmp/span.trace.
+traced() {
+	echo 0 >"$tr/tracing_on"
+	echo >"$tr/trace"
+	echo 1 >"$tr/events/span/enable"
+	echo 1 >"$tr/tracing_on"
+	"$1" || fail "$1 failed"
+	echo 0 >"$tr/tracing_on"
+	echo 0 >"$tr/events/span/enable"
+	cat "$tr/trace" >/tmp/span.trace
+}
+# paired 'EVENTS' REASON: each end of EVENTS with REASON follows its
+# *_start in the same task.
+paired() {
+	awk -v evs="$1" -v why="reason $2" '$0 ~ "span_(" evs ")(_start)?:" && index($0, why) {
+		task = $1; match($0, /span_[a-z_]+:/); ev = substr($0, RSTART, RLENGTH - 1)
+		if (ev ~ /_start$/) { pend[task] = ev; next }
+		if (pend[task] != ev "_start") { print "unpaired: " $0; bad = 1 }
+		pend[task] = ""
+	} END { exit bad }' /tmp/span.trace
+}
+
+traced "$t"
 
 count() { grep -c "$1" /tmp/span.trace; }
 attach=$(count 'span_attach:.*reason ioctl')
@@ -55,12 +70,7 @@ grep -m 3 'span_' /tmp/span.trace
 [ "$attach_start" -ge "$attach" ] || fail "span_attach_start fired $attach_start times, fewer than $attach attaches"
 [ "$detach_start" -ge "$detach" ] || fail "span_detach_start fired $detach_start times, fewer than $detach detaches"
 # Each completed ioctl's end follows its start in the same task.
-awk '/span_(attach|detach)(_start)?:/ && /reason ioctl/ {
-	task = $1; match($0, /span_[a-z_]+:/); ev = substr($0, RSTART, RLENGTH - 1)
-	if (ev ~ /_start$/) { pend[task] = ev; next }
-	if (pend[task] != ev "_start") { print "unpaired: " $0; bad = 1 }
-	pend[task] = ""
-} END { exit bad }' /tmp/span.trace || fail "a span_attach/span_detach not preceded by its start in the same task"
+paired 'attach|detach' ioctl || fail "a span_attach/span_detach not preceded by its start in the same task"
 [ "$zap" -eq 3 ] || fail "span_shadow_sync zap fired $zap times, wanted 3"
 [ "$sync" -gt 0 ] || fail "no span_shadow_sync on nested faults"
 [ "$remap" -gt 0 ] || fail "no span_view_fault for the refused remap"
@@ -70,13 +80,7 @@ awk '/span_(attach|detach)(_start)?:/ && /reason ioctl/ {
 echo "ok: span attach/detach tracepoints"
 
 # ---- access restrictions (KVM_SPAN_SET_ACCESS) --------------------------------
-echo >"$tr/trace"
-echo 1 >"$tr/events/span/enable"
-echo 1 >"$tr/tracing_on"
-"$ta" || fail "$ta failed"
-echo 0 >"$tr/tracing_on"
-echo 0 >"$tr/events/span/enable"
-cat "$tr/trace" >/tmp/span.trace
+traced "$ta"
 set_access=$(count 'span_set_access:.*reason ioctl')
 restrict=$(count 'span_shadow_sync:.*reason restrict')
 denied=$(count 'span_view_fault:.*reason denied')
@@ -93,22 +97,11 @@ grep -m 3 'span_set_access' /tmp/span.trace
 [ "$denied_x" -ge 1 ] || fail "no span_view_fault for the denied execution"
 [ "$release" -eq 2 ] && [ "$release_start" -eq 2 ] ||
 	fail "release: $release span_detach, $release_start span_detach_start, wanted 2 and 2"
-awk '/span_detach(_start)?:/ && /reason release/ {
-	task = $1; match($0, /span_[a-z_]+:/); ev = substr($0, RSTART, RLENGTH - 1)
-	if (ev ~ /_start$/) { pend[task] = ev; next }
-	if (pend[task] != ev "_start") { print "unpaired: " $0; bad = 1 }
-	pend[task] = ""
-} END { exit bad }' /tmp/span.trace || fail "a release span_detach not preceded by its start in the same task"
+paired detach release || fail "a release span_detach not preceded by its start in the same task"
 echo "ok: span access tracepoints"
 
 # ---- dirty logging through windows ----------------------------------------------
-echo >"$tr/trace"
-echo 1 >"$tr/events/span/enable"
-echo 1 >"$tr/tracing_on"
-"$td" || fail "$td failed"
-echo 0 >"$tr/tracing_on"
-echo 0 >"$tr/events/span/enable"
-cat "$tr/trace" >/tmp/span.trace
+traced "$td"
 dirty_log=$(count 'span_shadow_sync:.*reason dirty_log')
 echo "span events: dirty_log $dirty_log"
 # One per logged write through a window read back (>= 55 in the test),
