@@ -30,11 +30,10 @@
 #define ISA_SVM 2
 #define SPAN_ACCESS_RW 3	/* read | write */
 
-static int run(struct bpf_program *prog, __u64 a0, __u64 a1, __u64 a2)
+/* Run prog once on a raw tracepoint's arguments (up to six). */
+static int run_args(struct bpf_program *prog, __u64 args[6])
 {
-	/* Room for the span tracepoints' six arguments. */
-	__u64 args[6] = { a0, a1, a2 };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = 6 * sizeof(__u64));
 	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 
 	if (err)
@@ -43,17 +42,19 @@ static int run(struct bpf_program *prog, __u64 a0, __u64 a1, __u64 a2)
 	return err;
 }
 
+static int run(struct bpf_program *prog, __u64 a0, __u64 a1, __u64 a2)
+{
+	__u64 args[6] = { a0, a1, a2 };
+
+	return run_args(prog, args);
+}
+
 /* A span tracepoint: (guest, l1, gfn, npages, access, reason). */
 static int run_span(struct bpf_program *prog, __u64 npages, __u32 reason)
 {
 	__u64 args[6] = { 1, 2, 0x100, npages, SPAN_ACCESS_RW, reason };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
-	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 
-	if (err)
-		fprintf(stderr, "spanmon: test run of %s failed: %s\n",
-			bpf_program__name(prog), strerror(-err));
-	return err;
+	return run_args(prog, args);
 }
 
 static int one_round(struct spanmon_bpf *skel, __u64 r)
