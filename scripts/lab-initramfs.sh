@@ -18,21 +18,36 @@ kdir=${2:?}
 bindir=${3:?}
 list=${4:?}
 [ -f "$list" ] || die "no test list $list"
+command -v readelf >/dev/null || die "lab-initramfs: readelf (binutils) is missing"
 
 root=$out.d
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,span/bin,span/tests,span/selftests}
 
-# Copy a binary, and every shared library it loads, to the same paths.
+# Copy a program, and every shared library it loads, to the same paths.  A
+# program that names no ELF interpreter (statically linked, static-pie) or is
+# a script is copied alone; for the others ldd must succeed and find every
+# library, or the build stops naming the program.
 copy_with_libs() {
-	local bin=$1 dest=$2 lib
+	local bin=$1 dest=$2 hdr out lib
 	mkdir -p "$(dirname "$root$dest")"
 	cp -L "$bin" "$root$dest"
-	ldd "$bin" 2>/dev/null | grep -oE '/[^ ]+' | while read -r lib; do
+	if ! hdr=$(LC_ALL=C readelf -lW "$bin" 2>/dev/null); then
+		[ "$(head -c 2 "$bin")" = '#!' ] && return 0
+		die "lab-initramfs: $bin is neither an ELF program nor a script"
+	fi
+	[[ $hdr == *"Requesting program interpreter"* ]] || return 0
+	out=$(LC_ALL=C ldd "$bin" 2>&1) ||
+		die "lab-initramfs: ldd failed on $bin: $(tr '\n\t' '  ' <<<"$out")"
+	if grep -q 'not found' <<<"$out"; then
+		die "lab-initramfs: $bin needs libraries that are not on this host:" \
+			"$(grep 'not found' <<<"$out" | tr '\n\t' '  ')"
+	fi
+	while read -r lib; do
 		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
-	done
+	done < <(grep -oE '/[^ ]+' <<<"$out")
 }
 
 cp /bin/busybox "$root/bin/busybox"
