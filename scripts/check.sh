@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run test stages and end with one summary line, "N passed, N failed"
-# (skips counted apart).  Every stage writes STATUS<TAB>NAME<TAB>DETAIL lines
-# to $O/results/STAGE.results; a stage that cannot even build records that as
-# a failure, so nothing is lost from the count.
+# Run test stages and end with one summary line, "N passed, N failed
+# (N skipped, N quarantined)" (scripts/results-summary.sh).  Every stage
+# writes STATUS<TAB>NAME<TAB>DETAIL lines to $O/results/STAGE.results; a
+# stage that cannot even build records that as a failure, so nothing is lost
+# from the count.
 #
 # Usage: scripts/check.sh STAGE...   (STAGE: host, lab)
 
@@ -87,14 +88,4 @@ done
 
 files=()
 for s in "$@"; do files+=("$results/$s.results"); done
-pass=$(cat "${files[@]}" | grep -c '^PASS')
-fail=$(cat "${files[@]}" | grep -c '^FAIL')
-skip=$(cat "${files[@]}" | grep -c '^SKIP')
-if [ "$fail" -gt 0 ]; then
-	echo
-	echo "failures:"
-	cat "${files[@]}" | grep '^FAIL' | cut -f2- | sed 's/\t/: /; s/^/  /'
-fi
-echo
-echo "$pass passed, $fail failed ($skip skipped)"
-[ "$fail" = 0 ]
+scripts/results-summary.sh "${files[@]}"

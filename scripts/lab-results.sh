@@ -2,19 +2,44 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Turn a lab console log into results: one line per test,
-# STATUS<TAB>lab:NAME<TAB>detail with STATUS in PASS FAIL SKIP, plus
-# lab:kernel-health (any kernel WARN/BUG/oops/lockdep/RCU/lockup report
+# STATUS<TAB>lab:NAME<TAB>detail with STATUS in PASS FAIL SKIP QUARANTINED,
+# plus lab:kernel-health (any kernel WARN/BUG/oops/lockdep/RCU/lockup report
 # fails it, naming the test it came during) and lab:run-complete (the guest
-# reached the end).  Each test's output goes to RESDIR/NAME.log.
-# Separate from lab-run.sh so that host tests can feed it canned consoles.
+# reached the end).  Each test's output goes to RESDIR/NAME.log.  A test
+# that failed with the signature its QUARANTINE entry gives (see
+# tests/lab/quarantine.list) is QUARANTINED, with the reason: it neither
+# passes nor fails the run.  Separate from lab-run.sh so that host tests can
+# feed it canned consoles.
 #
-# Usage: lab-results.sh CONSOLE LIST RESDIR OUT QEMU_STATUS TIMEOUT ACCEL ELAPSED
+# Usage: lab-results.sh CONSOLE LIST RESDIR OUT QEMU_STATUS TIMEOUT ACCEL ELAPSED [QUARANTINE]
 # Exits 1 if anything failed.
 
 set -euo pipefail
-console=$1 list=$2 res=$3 out=$4 qrc=$5 timeout=$6 accel=$7 elapsed=$8
+console=$1 list=$2 res=$3 out=$4 qrc=$5 timeout=$6 accel=$7 elapsed=$8 quarantine=${9:-}
 mkdir -p "$res"
 rm -f "$res/ends"
+: >"$out"
+failed=0
+
+# The quarantine: NAME "SIGNATURE" REASON a line.  A line that is not that
+# fails the run (a typo must not quietly un-quarantine, or quarantine, a test).
+declare -A qsig=() qwhy=()
+if [ -n "$quarantine" ]; then
+	n=0
+	while IFS= read -r line; do
+		n=$((n + 1))
+		[[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+		if [[ $line =~ ^([^[:space:]\"]+)[[:space:]]+\"([^\"]+)\"[[:space:]]+([^[:space:]].*)$ ]] &&
+			[ -z "${qsig[${BASH_REMATCH[1]}]:-}" ]; then
+			qsig[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+			qwhy[${BASH_REMATCH[1]}]=${BASH_REMATCH[3]}
+		else
+			printf 'FAIL\tlab:quarantine-list\t%s:%s: not NAME "SIGNATURE" REASON, or NAME twice: %s\n' \
+				"$quarantine" "$n" "$line" >>"$out"
+			failed=1
+		fi
+	done <"$quarantine"
+fi
 
 # One line per test: STATUS<TAB>lab:NAME<TAB>detail, STATUS in PASS FAIL SKIP.
 # Per-test output goes to $res/NAME.log.
@@ -32,8 +57,6 @@ awk -v res="$res" '
 	}' "$console"
 touch "$res/ends"
 
-: >"$out"
-failed=0
 while read -r tname tlimit _; do
 	end=$(awk -v n="$tname" '$1 == n { print $2, $3 }' "$res/ends")
 	if [ -z "$end" ]; then
@@ -55,8 +78,14 @@ while read -r tname tlimit _; do
 		why="exit status $rc"
 		[ "$rc" = 137 ] && grep -q "timed out after" "$res/$tname.log" 2>/dev/null &&
 			why="timed out after ${tlimit}s"
-		printf 'FAIL\tlab:%s\t%s (log: %s)\n' "$tname" "$why" "$res/$tname.log" >>"$out"
-		failed=1
+		sig=${qsig[$tname]:-}
+		if [ -n "$sig" ] && grep -qF -- "$sig" "$res/$tname.log" 2>/dev/null; then
+			printf 'QUARANTINED\tlab:%s\t%s, a known flake: %s (log: %s)\n' \
+				"$tname" "$why" "${qwhy[$tname]}" "$res/$tname.log" >>"$out"
+		else
+			printf 'FAIL\tlab:%s\t%s (log: %s)\n' "$tname" "$why" "$res/$tname.log" >>"$out"
+			failed=1
+		fi
 	fi
 done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e '/^@/d' "$list")
 

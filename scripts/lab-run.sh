@@ -20,6 +20,9 @@
 #   --timeout S     whole-run limit (default: sum of test limits + 120 s)
 #   --quiet         do not stream the console (it is still saved)
 #   --only A,B      run only the tests of LIST with these names
+#   --quarantine F  known flakes (default tests/lab/quarantine.list; /dev/null:
+#                   none): a failure with its entry's signature is reported
+#                   QUARANTINED, with the reason, and does not fail the run
 # Environment: O (build dir, default out), LAB_ACCEL=tcg|kvm to force one.
 
 set -euo pipefail
@@ -31,6 +34,7 @@ kdir=$O/kernel
 bindir=$O/lab-bin
 results=$O/lab
 name= smp=2 mem=2G timeout= shell=0 quiet=0 list= only=
+quarantine=$top/tests/lab/quarantine.list
 while [ $# -gt 0 ]; do
 	case $1 in
 	--shell) shell=1 ;;
@@ -41,12 +45,14 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift ;;
 	--quiet) quiet=1 ;;
 	--only) only=$2; shift ;;
+	--quarantine) quarantine=$2; shift ;;
 	-*) die "lab-run.sh: unknown option $1" ;;
 	*) list=$1 ;;
 	esac
 	shift
 done
 [ -f "$kdir/bzImage" ] || die "no lab kernel in $kdir: run 'make kernel'"
+[ -r "$quarantine" ] || die "lab-run.sh: cannot read the quarantine list $quarantine"
 if [ $shell = 1 ]; then
 	list=${list:-$top/tests/lab/smoke.list}
 	name=${name:-shell}
@@ -106,6 +112,10 @@ if [ -z "$timeout" ]; then
 	timeout=$(awk '!/^[[:space:]]*(#|@|$)/ { s += $2 } END { print s + 120 }' "$list")
 fi
 info "lab: $name on $accel, $smp vCPUs, $mem, limit ${timeout}s ($(uname -m) host)"
+quarantined=$(awk 'FILENAME == ARGV[1] { if ($0 !~ /^[[:space:]]*(#|$)/) q[$1] = 1; next }
+	!/^[[:space:]]*(#|@|$)/ && ($1 in q) { printf " %s", $1 }' "$quarantine" "$list")
+[ -z "$quarantined" ] ||
+	info "lab: quarantined (a failure with its known signature is QUARANTINED, see $quarantine):$quarantined"
 
 console=$res/console.log
 t0=$SECONDS
@@ -124,7 +134,7 @@ elapsed=$((SECONDS - t0))
 # ---- results -------------------------------------------------------------------
 set +e
 "$top/scripts/lab-results.sh" "$console" "$list" "$res" "$res.results" \
-	"$qrc" "$timeout" "$accel" "$elapsed"
+	"$qrc" "$timeout" "$accel" "$elapsed" "$quarantine"
 failed=$?
 set -e
 out=$res.results

@@ -3,7 +3,9 @@
 #
 # scripts/lab-results.sh on canned consoles: the lab must fail a run on a
 # kernel splat, a hung or killed test, a required skip, or a guest that dies
-# early, and must not fail it on user-space text or benign boot messages.
+# early, and must not fail it on user-space text or benign boot messages.  A
+# quarantined test (tests/lab/quarantine.list) is QUARANTINED only when it
+# failed with its own entry's signature in its own log.
 #
 # Usage: test_lab_results.sh BIN_DIR RESULTS_FILE
 
@@ -21,10 +23,11 @@ alpha 10 true
 beta  20 selftest x86_64/beta
 L
 
-# run NAME QEMU_STATUS: parse $tmp/NAME.console into $tmp/NAME.results
+# run NAME QEMU_STATUS: parse $tmp/NAME.console into $tmp/NAME.results, with
+# the quarantine list $QLIST if set
 run() {
-	"$top/scripts/lab-results.sh" "$tmp/$1.console" "$tmp/list" "$tmp/$1" \
-		"$tmp/$1.results" "$2" 100 tcg 5 >/dev/null 2>&1
+	"$top/scripts/lab-results.sh" "$tmp/$1.console" "${LIST:-$tmp/list}" "$tmp/$1" \
+		"$tmp/$1.results" "$2" 100 tcg 5 ${QLIST:+"$QLIST"} >/dev/null 2>&1
 }
 # expect NAME CASE WANT_STATUS 'GREP-PATTERN'...: every pattern matches a line
 expect() {
@@ -92,5 +95,62 @@ printf '%s\n@@SPAN-DONE\n' "$ok_body" |
 	sed 's/^beta output$/lab: beta: timed out after 20s, killing it/; s/@@SPAN-END beta rc=0/@@SPAN-END beta rc=137/' \
 	>"$tmp/timeout.console"
 expect timeout test_timeout_fails 1 $'^FAIL\tlab:beta\ttimed out after 20s'
+
+# ---- quarantine ---------------------------------------------------------------
+cat >"$tmp/quarantine" <<'Q'
+# evidence: canned
+beta "guest took the known flake" a TCG flake, not ours
+Q
+flaky=$(printf '%s\n@@SPAN-DONE\n' "$ok_body" |
+	sed 's/^beta output$/selftest: guest took the known flake at 0x40/; s/@@SPAN-END beta rc=0/@@SPAN-END beta rc=254/')
+printf '%s\n' "$flaky" >"$tmp/quar.console"
+QLIST=$tmp/quarantine expect quar flake_quarantined 0 \
+	$'^QUARANTINED\tlab:beta\texit status 254, a known flake: a TCG flake, not ours \\(log: .*/quar/beta.log\\)' \
+	$'^PASS\tlab:alpha' $'^PASS\tlab:kernel-health'
+# Without the list the same run fails.
+expect quar flake_fails_without_quarantine 1 $'^FAIL\tlab:beta\texit status 254'
+# Another failure of a quarantined test fails.
+printf '%s\n' "$flaky" | sed 's/known flake/other assertion/' >"$tmp/quar_other.console"
+QLIST=$tmp/quarantine expect quar_other other_failure_of_quarantined_fails 1 $'^FAIL\tlab:beta\texit status 254'
+# The signature in another test's log does not quarantine beta.
+printf '%s\n' "$flaky" | sed 's/^selftest: guest took the known flake.*/other/;
+	s/^WARNING: user space.*/guest took the known flake/' >"$tmp/quar_elsewhere.console"
+QLIST=$tmp/quarantine expect quar_elsewhere signature_only_in_own_log 1 $'^FAIL\tlab:beta'
+# Nor is an unlisted test quarantined by beta's entry.
+printf '%s\n' "$flaky" | sed 's/@@SPAN-END alpha rc=0/@@SPAN-END alpha rc=1/;
+	s/^WARNING: user space.*/guest took the known flake/' >"$tmp/quar_alpha.console"
+QLIST=$tmp/quarantine expect quar_alpha unlisted_test_fails 1 $'^FAIL\tlab:alpha' $'^QUARANTINED\tlab:beta'
+# A kernel report during a quarantined flake still fails the run.
+printf '%s\n' "$flaky" | sed '/^selftest: guest took/a\
+[   12.345678] WARNING: CPU: 0 PID: 80 at arch/x86/kvm/svm/nested.c:1 foo+0x1/0x2' >"$tmp/quar_warn.console"
+QLIST=$tmp/quarantine expect quar_warn kernel_report_in_quarantined_fails 1 \
+	$'^QUARANTINED\tlab:beta' $'^FAIL\tlab:kernel-health\t.*during beta'
+# A quarantined test that passes is a pass.
+QLIST=$tmp/quarantine expect ok quarantined_pass_is_pass 0 $'^PASS\tlab:beta'
+# A malformed entry fails the run, naming the line.
+printf 'beta no-quotes a reason\n' >"$tmp/quarantine_bad"
+QLIST=$tmp/quarantine_bad expect quar bad_quarantine_line_fails 1 \
+	$'^FAIL\tlab:quarantine-list\t.*quarantine_bad:1: ' $'^FAIL\tlab:beta'
+
+# The real list against the real wrapper: state_test's guest #UD, as
+# tests/lab/selftest reports it, is quarantined; its other failures are not.
+mkdir -p "$tmp/st/x86_64"
+for v in 6 d; do
+	printf '#!/bin/sh\necho "==== Test Assertion Failure ===="\necho "  %s"\nexit 254\n' \
+		"Unhandled exception '0x$v' at guest RIP '0x40224e'" >"$tmp/st/x86_64/state_test_$v"
+	chmod +x "$tmp/st/x86_64/state_test_$v"
+	cp "$tmp/st/x86_64/state_test_$v" "$tmp/st/x86_64/state_test"
+	{
+		echo '@@SPAN-BEGIN state_test'
+		SPAN_SELFTESTS=$tmp/st "$top/tests/lab/selftest" x86_64/state_test 2>&1
+		echo "@@SPAN-END state_test rc=$? ms=99"
+		echo '@@SPAN-DONE'
+	} >"$tmp/real_$v.console"
+done
+printf 'state_test 180 selftest x86_64/state_test\n' >"$tmp/real.list"
+LIST=$tmp/real.list QLIST=$top/tests/lab/quarantine.list expect real_6 \
+	state_test_ud_quarantined 0 $'^QUARANTINED\tlab:state_test\texit status 254, a known flake: QEMU TCG'
+LIST=$tmp/real.list QLIST=$top/tests/lab/quarantine.list expect real_d \
+	state_test_gp_fails 1 $'^FAIL\tlab:state_test\texit status 254'
 
 exit $failed
