@@ -8,6 +8,8 @@
 #   make check-lab    lab tests only
 #   make kernel       the lab kernel + KVM selftests (cached, see kvm-patches/)
 #   make lab-shell    an interactive shell in the lab
+#   make lab-repeat   the lab tests N times in a row, pass counts per test
+#                     (N=10 LIST=tests/lab/smoke.list ONLY=name,name)
 #   make bench        benchmarks on the host and in the lab, as tables (bench/)
 #   make bench-host   the host part alone: spanmon's BPF cost, natively
 #   make              the user-space programs (into $(O)/)
@@ -64,7 +66,7 @@ LAB_PROGS := kvmloop
 PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 
 .PHONY: all setup setup-host kernel run check check-host check-lab \
-	lab-shell bench bench-host clean help
+	lab-shell lab-repeat bench bench-host clean help
 .DEFAULT_GOAL := all
 # Keep generated objects and skeletons between runs.
 .SECONDARY:
@@ -72,7 +74,7 @@ PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 all: $(PROGS)
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- dependencies ------------------------------------------------------------
 setup:
@@ -157,6 +159,16 @@ lab-deps: kernel $(O)/lab-bin/.stamp
 
 check-lab: setup
 	$(Q)scripts/check.sh lab
+
+# Stability: the lab list N times in a row, each run a fresh boot with its
+# own results (out/lab/NAME-runK.results), then a table of pass counts per
+# test; fails if any test failed in any run.
+N ?= 10
+LIST ?= tests/lab/smoke.list
+ONLY ?=
+lab-repeat: setup
+	$(Q)$(MAKE) --no-print-directory lab-deps
+	$(Q)scripts/lab-repeat.sh -n $(N) $(if $(ONLY),--only $(ONLY)) $(LIST)
 
 lab-shell: lab-deps
 	$(Q)scripts/lab-run.sh --shell
