@@ -10,12 +10,9 @@
 #
 # Usage: test_lab_repeat.sh BIN_DIR RESULTS_FILE
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-results=${2:?usage: test_lab_repeat.sh BIN_DIR RESULTS}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-record() { printf '%s\thost:lab-repeat:%s\t%s\n' "$1" "$2" "$3" >>"$results"; [ "$1" = PASS ] || failed=1; }
+suite=lab-repeat
+# shellcheck source=tests/host/lab_lib.sh
+. "$(dirname "$0")/lab_lib.sh"
 
 # runs DIR K: K passing runs DIR/s-run01..K (tests a and b), each with a log dir
 runs() {
@@ -31,19 +28,9 @@ runs() {
 }
 # check CASE WANT_RC DIR 'GREP-PATTERN'...: the table of DIR/*.results
 check() {
-	local case=$1 want=$2 dir=$3 out rc p; shift 3
+	local case=$1 want=$2 dir=$3 out rc; shift 3
 	out=$("$top/scripts/lab-repeat.sh" --table "$dir"/*.results 2>&1); rc=$?
-	if [ $rc != "$want" ]; then
-		record FAIL "$case" "exit $rc, wanted $want: $(tr '\n' '|' <<<"$out")"
-		return
-	fi
-	for p in "$@"; do
-		if ! grep -qE -- "$p" <<<"$out"; then
-			record FAIL "$case" "no line matching '$p' in: $(tr '\n' '|' <<<"$out")"
-			return
-		fi
-	done
-	record PASS "$case" ""
+	check_output "$case" "$want" "$rc" "$out" "$@"
 }
 
 runs "$tmp/ok" 3

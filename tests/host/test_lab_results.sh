@@ -9,13 +9,9 @@
 #
 # Usage: test_lab_results.sh BIN_DIR RESULTS_FILE
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-results=${2:?usage: test_lab_results.sh BIN_DIR RESULTS}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-
-record() { printf '%s\thost:lab-results:%s\t%s\n' "$1" "$2" "$3" >>"$results"; [ "$1" = PASS ] || failed=1; }
+suite=lab-results
+# shellcheck source=tests/host/lab_lib.sh
+. "$(dirname "$0")/lab_lib.sh"
 
 cat >"$tmp/list" <<'L'
 # comment
@@ -33,17 +29,7 @@ run() {
 expect() {
 	local name=$1 case=$2 want=$3 got; shift 3
 	run "$name" "${QRC:-0}"; got=$?
-	if [ "$got" != "$want" ]; then
-		record FAIL "$case" "exit $got, wanted $want: $(tr '\n' '|' <"$tmp/$name.results")"
-		return
-	fi
-	for p in "$@"; do
-		if ! grep -qE "$p" "$tmp/$name.results"; then
-			record FAIL "$case" "no line matching '$p' in: $(tr '\n' '|' <"$tmp/$name.results")"
-			return
-		fi
-	done
-	record PASS "$case" ""
+	check_output "$case" "$want" "$got" "$(cat "$tmp/$name.results")" "$@"
 }
 
 ok_body='[    0.100000] rcu: 	RCU lockdep checking is enabled.

@@ -9,12 +9,9 @@
 #
 # Usage: test_lab_selftest.sh BIN_DIR RESULTS_FILE
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-results=${2:?usage: test_lab_selftest.sh BIN_DIR RESULTS}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-record() { printf '%s\thost:lab-selftest:%s\t%s\n' "$1" "$2" "$3" >>"$results"; [ "$1" = PASS ] || failed=1; }
+suite=lab-selftest
+# shellcheck source=tests/host/lab_lib.sh
+. "$(dirname "$0")/lab_lib.sh"
 
 mkdir -p "$tmp/st/x86_64"
 # fake NAME 'FIRST-RUN-SHELL' 'LATER-RUNS-SHELL': counts its runs in NAME.runs
