@@ -93,7 +93,7 @@ table() {
 					first[order[i], "firstfail"]
 		}
 		if (nquar) {
-			printf "\nquarantined in some run (known flakes, tests/lab/quarantine.list; first):\n"
+			printf "\nquarantined in some run (known flakes of the quarantine list; first):\n"
 			for (i = 1; i <= ntests; i++) if (n[order[i], "QUARANTINED"])
 				printf "  %s: %d/%d quarantined; %s\n", order[i], n[order[i], "QUARANTINED"],
 					cnt[order[i]], first[order[i], "firstquar"]
