@@ -98,9 +98,9 @@ table() {
 				printf "  %s: %d/%d quarantined; %s\n", order[i], n[order[i], "QUARANTINED"],
 					cnt[order[i]], first[order[i], "firstquar"]
 		}
-		printf "\nlab-repeat: %d runs, %d tests: %d failed in some run, %d quarantined in some run;" \
+		printf "\nlab-repeat: %d run%s, %d tests: %d failed in some run, %d quarantined in some run;" \
 			" %d passed, %d failed (%d skipped, %d quarantined)\n",
-			nruns, ntests, nfailing, nquar, tot["PASS"], tot["FAIL"], tot["SKIP"], tot["QUARANTINED"]
+			nruns, nruns == 1 ? "" : "s", ntests, nfailing, nquar, tot["PASS"], tot["FAIL"], tot["SKIP"], tot["QUARANTINED"]
 		exit nfailing ? 1 : 0
 	}' "$@"
 }
@@ -163,7 +163,7 @@ for ((i = 1; i <= n; i++)); do
 	[ $stop = 0 ] || { warn "lab-repeat: interrupted after $i of $n runs"; break; }
 done
 trap - INT
-info "lab-repeat: $((${#files[@]})) runs in $((SECONDS - t0)) s"
+info "lab-repeat: ${#files[@]} of $n runs made in $((SECONDS - t0)) s"
 table "${files[@]}"
 rc=$?
 [ ${#files[@]} = "$n" ] || rc=1
