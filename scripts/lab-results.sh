@@ -11,11 +11,19 @@
 # passes nor fails the run.  Separate from lab-run.sh so that host tests can
 # feed it canned consoles.
 #
-# Usage: lab-results.sh CONSOLE LIST RESDIR OUT QEMU_STATUS TIMEOUT ACCEL ELAPSED [QUARANTINE]
+# A stock selftest whose guest took an unhandled exception (as
+# tests/lab/selftest reports it) gets one more line in its log, naming the
+# guest instruction at the faulting RIP, read from the selftest binary in
+# SELFTESTS (the guest runs the selftest's own code at its ELF addresses):
+#   lab: guest exception 0x6 in x86_64/state_test on vmovdqu (0x40224e: c5 fa 6f 44 24 30)
+# so that a quarantine signature can name the instruction.
+#
+# Usage: lab-results.sh CONSOLE LIST RESDIR OUT QEMU_STATUS TIMEOUT ACCEL ELAPSED [QUARANTINE [SELFTESTS]]
 # Exits 1 if anything failed.
 
 set -euo pipefail
 console=$1 list=$2 res=$3 out=$4 qrc=$5 timeout=$6 accel=$7 elapsed=$8 quarantine=${9:-}
+selftests=${10:-}
 mkdir -p "$res"
 rm -f "$res/ends"
 : >"$out"
@@ -56,6 +64,31 @@ awk -v res="$res" '
 		if (cur != "") print > (res "/" cur ".log")
 	}' "$console"
 touch "$res/ends"
+
+# The guest instruction behind an unhandled guest exception.
+guest_insn() {	# PATH VECTOR RIP (hex, no 0x)
+	local bin=$selftests/$1 line bytes insn
+	line=$(objdump -d --start-address="0x$3" --stop-address=$((0x$3 + 16)) "$bin" 2>/dev/null |
+		grep -m1 -E "^ *$3:	" || true)
+	IFS=$'\t' read -r _ bytes insn <<<"$line"
+	read -r -a bytes <<<"$bytes"
+	if [ -n "$insn" ]; then
+		echo "lab: guest exception 0x$2 in $1 on ${insn%% *} (0x$3: ${bytes[*]})"
+	else
+		echo "lab: guest exception 0x$2 in $1 at 0x$3, instruction unknown (no $bin to read it from)"
+	fi
+}
+if [ -n "$selftests" ]; then
+	ex_re="^selftest: ([^ ]+) failed \(exit [0-9]+\): Unhandled exception '0x([0-9a-f]+)' at guest RIP '0x([0-9a-f]+)'"
+	for log in "$res"/*.log; do
+		[ -f "$log" ] || continue
+		grep -E "$ex_re" "$log" | while read -r line; do
+			[[ $line =~ $ex_re ]] && guest_insn "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}"
+		done >"$res/insn"
+		cat "$res/insn" >>"$log"
+	done
+	rm -f "$res/insn"
+fi
 
 while read -r tname tlimit _; do
 	end=$(awk -v n="$tname" '$1 == n { print $2, $3 }' "$res/ends")

@@ -134,7 +134,7 @@ elapsed=$((SECONDS - t0))
 # ---- results -------------------------------------------------------------------
 set +e
 "$top/scripts/lab-results.sh" "$console" "$list" "$res" "$res.results" \
-	"$qrc" "$timeout" "$accel" "$elapsed" "$quarantine"
+	"$qrc" "$timeout" "$accel" "$elapsed" "$quarantine" "$kdir/selftests"
 failed=$?
 set -e
 out=$res.results

@@ -5,7 +5,8 @@
 # kernel splat, a hung or killed test, a required skip, or a guest that dies
 # early, and must not fail it on user-space text or benign boot messages.  A
 # quarantined test (tests/lab/quarantine.list) is QUARANTINED only when it
-# failed with its own entry's signature in its own log.
+# failed with its own entry's signature in its own log; a guest exception's
+# instruction is read from the selftest binary at the guest RIP.
 #
 # Usage: test_lab_results.sh BIN_DIR RESULTS_FILE
 
@@ -20,10 +21,10 @@ beta  20 selftest x86_64/beta
 L
 
 # run NAME QEMU_STATUS: parse $tmp/NAME.console into $tmp/NAME.results, with
-# the quarantine list $QLIST if set
+# the quarantine list $QLIST and then the selftests dir $SELFTESTS if set
 run() {
 	"$top/scripts/lab-results.sh" "$tmp/$1.console" "${LIST:-$tmp/list}" "$tmp/$1" \
-		"$tmp/$1.results" "$2" 100 tcg 5 ${QLIST:+"$QLIST"} >/dev/null 2>&1
+		"$tmp/$1.results" "$2" 100 tcg 5 ${QLIST:+"$QLIST"} ${SELFTESTS:+"$SELFTESTS"} >/dev/null 2>&1
 }
 # expect NAME CASE WANT_STATUS 'GREP-PATTERN'...: every pattern matches a line
 expect() {
@@ -118,25 +119,51 @@ printf 'beta no-quotes a reason\n' >"$tmp/quarantine_bad"
 QLIST=$tmp/quarantine_bad expect quar bad_quarantine_line_fails 1 \
 	$'^FAIL\tlab:quarantine-list\t.*quarantine_bad:1: ' $'^FAIL\tlab:beta'
 
-# The real list against the real wrapper: state_test's guest #UD, as
-# tests/lab/selftest reports it, is quarantined; its other failures are not.
-mkdir -p "$tmp/st/x86_64"
-for v in 6 d; do
+# The real list against the real wrapper: state_test's guest #UD on a
+# vmovdqu, as tests/lab/selftest reports it and lab-results.sh reads the
+# instruction from the selftest binary, is quarantined; a #UD on another
+# instruction, a #GP, or no binary to read fails.
+mkdir -p "$tmp/st/x86_64" "$tmp/elf/x86_64" "$tmp/noelf"
+cat >"$tmp/guest.c" <<'C'
+__asm__(".text\n.globl at_vex\nat_vex: vmovdqu (%rsp),%xmm0\n.globl at_ud2\nat_ud2: ud2\n");
+int main(void) { return 0; }
+C
+if ! gcc -static -no-pie "$tmp/guest.c" -o "$tmp/elf/x86_64/state_test" 2>"$tmp/cc.err"; then
+	record FAIL guest_insn_build "$(tr '\n' '|' <"$tmp/cc.err")"
+fi
+vex=$(nm "$tmp/elf/x86_64/state_test" | awk '$3 == "at_vex" { sub(/^0+/, "", $1); print $1 }')
+ud2=$(nm "$tmp/elf/x86_64/state_test" | awk '$3 == "at_ud2" { sub(/^0+/, "", $1); print $1 }')
+strip "$tmp/elf/x86_64/state_test"
+printf 'state_test 180 selftest x86_64/state_test\n' >"$tmp/real.list"
+# real CASE VECTOR RIP: a console where state_test took exception VECTOR at RIP
+real() {
 	printf '#!/bin/sh\necho "==== Test Assertion Failure ===="\necho "  %s"\nexit 254\n' \
-		"Unhandled exception '0x$v' at guest RIP '0x40224e'" >"$tmp/st/x86_64/state_test_$v"
-	chmod +x "$tmp/st/x86_64/state_test_$v"
-	cp "$tmp/st/x86_64/state_test_$v" "$tmp/st/x86_64/state_test"
+		"Unhandled exception '0x$2' at guest RIP '0x$3'" >"$tmp/st/x86_64/state_test"
+	chmod +x "$tmp/st/x86_64/state_test"
 	{
 		echo '@@SPAN-BEGIN state_test'
 		SPAN_SELFTESTS=$tmp/st "$top/tests/lab/selftest" x86_64/state_test 2>&1
 		echo "@@SPAN-END state_test rc=$? ms=99"
 		echo '@@SPAN-DONE'
-	} >"$tmp/real_$v.console"
-done
-printf 'state_test 180 selftest x86_64/state_test\n' >"$tmp/real.list"
-LIST=$tmp/real.list QLIST=$top/tests/lab/quarantine.list expect real_6 \
-	state_test_ud_quarantined 0 $'^QUARANTINED\tlab:state_test\texit status 254, a known flake: QEMU TCG'
-LIST=$tmp/real.list QLIST=$top/tests/lab/quarantine.list expect real_d \
+	} >"$tmp/$1.console"
+}
+real ud_vex 6 "$vex"
+LIST=$tmp/real.list QLIST=$top/tests/lab/quarantine.list SELFTESTS=$tmp/elf expect ud_vex \
+	state_test_ud_on_vmovdqu_quarantined 0 \
+	$'^QUARANTINED\tlab:state_test\texit status 254, a known flake: QEMU TCG'
+if grep -qx "lab: guest exception 0x6 in x86_64/state_test on vmovdqu (0x$vex: c5 fa 6f 04 24)" \
+	"$tmp/ud_vex/state_test.log"; then
+	record PASS guest_instruction_named ""
+else
+	record FAIL guest_instruction_named "$(tr '\n' '|' <"$tmp/ud_vex/state_test.log")"
+fi
+LIST=$tmp/real.list QLIST=$top/tests/lab/quarantine.list SELFTESTS=$tmp/noelf expect ud_vex \
+	state_test_ud_without_binary_fails 1 $'^FAIL\tlab:state_test\texit status 254'
+real ud_other 6 "$ud2"
+LIST=$tmp/real.list QLIST=$top/tests/lab/quarantine.list SELFTESTS=$tmp/elf expect ud_other \
+	state_test_ud_elsewhere_fails 1 $'^FAIL\tlab:state_test\texit status 254'
+real gp_vex d "$vex"
+LIST=$tmp/real.list QLIST=$top/tests/lab/quarantine.list SELFTESTS=$tmp/elf expect gp_vex \
 	state_test_gp_fails 1 $'^FAIL\tlab:state_test\texit status 254'
 
 exit $failed
