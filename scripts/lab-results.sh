@@ -82,7 +82,7 @@ if [ -n "$selftests" ]; then
 	ex_re="^selftest: ([^ ]+) failed \(exit [0-9]+\): Unhandled exception '0x([0-9a-f]+)' at guest RIP '0x([0-9a-f]+)'"
 	for log in "$res"/*.log; do
 		[ -f "$log" ] || continue
-		grep -E "$ex_re" "$log" | while read -r line; do
+		{ grep -E "$ex_re" "$log" || true; } | while read -r line; do
 			[[ $line =~ $ex_re ]] && guest_insn "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}"
 		done >"$res/insn"
 		cat "$res/insn" >>"$log"

@@ -45,6 +45,9 @@ beta output
 printf '%s\n@@SPAN-DONE\n' "$ok_body" >"$tmp/ok.console"
 expect ok all_pass 0 $'^PASS\tlab:alpha\t12 ms' $'^PASS\tlab:beta' \
 	$'^PASS\tlab:kernel-health' $'^PASS\tlab:run-complete'
+# As lab-run.sh calls it: with the quarantine list and the selftests dir.
+QLIST=$top/tests/lab/quarantine.list SELFTESTS=$tmp expect ok all_pass_as_lab_run_calls_it 0 \
+	$'^PASS\tlab:alpha\t12 ms' $'^PASS\tlab:beta' $'^PASS\tlab:kernel-health' $'^PASS\tlab:run-complete'
 if grep -qx 'beta output' "$tmp/ok/beta.log" 2>/dev/null; then
 	record PASS per_test_log ""
 else
