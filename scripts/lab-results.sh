@@ -49,8 +49,8 @@ if [ -n "$quarantine" ]; then
 	done <"$quarantine"
 fi
 
-# One line per test: STATUS<TAB>lab:NAME<TAB>detail, STATUS in PASS FAIL SKIP.
-# Per-test output goes to $res/NAME.log.
+# Per-test output goes to $res/NAME.log; each test's end (status, time) to
+# $res/ends.
 awk -v res="$res" '
 	function marker(line,    i) { i = index(line, "@@SPAN-"); return i ? substr(line, i) : "" }
 	{
