@@ -15,8 +15,8 @@
 #        scripts/lab-repeat.sh --table RESULTS...   the table of runs already made
 # -n N (default 10); --name: default LIST's basename without .list; the other
 # options go to scripts/lab-run.sh as they are.  Each run's runner output is
-# in RESULTS/NAME-runK.out.  Ctrl-C stops after the current run and still
-# prints the table (and fails).  Environment: O (build dir, default out);
+# in RESULTS/NAME-runK.out.  Ctrl-C stops: the run it cut short is not
+# counted, the table of the runs made is printed, and the exit status fails.  Environment: O (build dir, default out);
 # LAB_RUN replaces scripts/lab-run.sh (for the host tests).
 
 set -uo pipefail
@@ -152,6 +152,12 @@ for ((i = 1; i <= n; i++)); do
 	# The initramfs is rebuilt for each run: do not keep N copies.
 	rm -rf "$O/lab/$rname.cpio.gz" "$O/lab/$rname.cpio.gz.d"
 	r=$results/$rname.results
+	# A run cut short by Ctrl-C says nothing about the tests: not counted.
+	if [ $stop = 1 ] && [ $rc != 0 ]; then
+		warn "lab-repeat: $rname interrupted (runner status $rc): not counted"
+		rm -rf "$r" "${r%.results}"
+		break
+	fi
 	if [ ! -s "$r" ]; then
 		printf 'FAIL\tlab:run\tthe runner exited %s without results (log: %s)\n' \
 			"$rc" "$results/$rname.out" >"$r"
@@ -164,6 +170,7 @@ for ((i = 1; i <= n; i++)); do
 done
 trap - INT
 info "lab-repeat: ${#files[@]} of $n runs made in $((SECONDS - t0)) s"
+[ ${#files[@]} -gt 0 ] || exit 1
 table "${files[@]}"
 rc=$?
 [ ${#files[@]} = "$n" ] || rc=1
