@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # The span tracepoints (kvm-patches 0001-0003) exist, carry their fields,
 # are in the kernel's BTF for tp_btf/raw_tp programs, and fire during
-# span_comap_test: attach (5: by hypercall, by the controller, re-attach,
-# read-only attach, re-attach), detach (3) with its zap, each after its
+# span_comap_test: attach (7: by hypercall, by the controller, re-attach,
+# read-only attach, re-attach, across two memslots, re-attach), detach (5)
+# with its zap, each after its
 # *_start, shadow sync on faults, view faults on the refused remap and the
-# read-only write; and during span_access_test: set_access (11 changes),
+# read-only write; and during span_access_test: set_access (15 changes),
 # shadow sync "restrict" for the views zapped, view faults "denied", and
 # the release of both L1s, each detach_start before its detach; and during
 # span_dirty_log_test: shadow sync "dirty_log" for windows write-protected
@@ -64,14 +65,14 @@ detach_start=$(count 'span_detach_start:.*reason ioctl')
 echo "span events: attach_start $attach_start detach_start $detach_start"
 echo "span events: attach $attach detach $detach zap $zap fault-sync $sync remap $remap readonly $ro release $release"
 grep -m 3 'span_' /tmp/span.trace
-[ "$attach" -eq 5 ] || fail "span_attach fired $attach times, wanted 5"
-[ "$detach" -eq 3 ] || fail "span_detach (ioctl) fired $detach times, wanted 3"
+[ "$attach" -eq 7 ] || fail "span_attach fired $attach times, wanted 7"
+[ "$detach" -eq 5 ] || fail "span_detach (ioctl) fired $detach times, wanted 5"
 # A start for every completed ioctl (more if some failed after the start).
 [ "$attach_start" -ge "$attach" ] || fail "span_attach_start fired $attach_start times, fewer than $attach attaches"
 [ "$detach_start" -ge "$detach" ] || fail "span_detach_start fired $detach_start times, fewer than $detach detaches"
 # Each completed ioctl's end follows its start in the same task.
 paired 'attach|detach' ioctl || fail "a span_attach/span_detach not preceded by its start in the same task"
-[ "$zap" -eq 3 ] || fail "span_shadow_sync zap fired $zap times, wanted 3"
+[ "$zap" -eq 5 ] || fail "span_shadow_sync zap fired $zap times, wanted 5"
 [ "$sync" -gt 0 ] || fail "no span_shadow_sync on nested faults"
 [ "$remap" -gt 0 ] || fail "no span_view_fault for the refused remap"
 [ "$ro" -gt 0 ] || fail "no span_view_fault for the write to a read-only view"
@@ -90,7 +91,7 @@ release=$(count 'span_detach:.*reason release')
 release_start=$(count 'span_detach_start:.*reason release')
 echo "span events: set_access $set_access restrict $restrict denied $denied (write $denied_w, exec $denied_x) release $release/$release_start"
 grep -m 3 'span_set_access' /tmp/span.trace
-[ "$set_access" -eq 11 ] || fail "span_set_access fired $set_access times, wanted 11"
+[ "$set_access" -eq 15 ] || fail "span_set_access fired $set_access times, wanted 15"
 # Each restriction zaps span0 and both windows (while attached).
 [ "$restrict" -ge 6 ] || fail "span_shadow_sync restrict fired $restrict times, wanted >= 6"
 [ "$denied_w" -ge 6 ] || fail "span_view_fault denied writes: $denied_w, wanted >= 6"
