@@ -59,6 +59,8 @@ const volatile __u32 vcpu_set_bits = SPANMON_VCPU_SET_BITS;
 const volatile bool use_fake_running = false;
 __u64 fake_clock_ns = 0;
 __u64 fake_running_vcpu = 0;
+/* With fake_vcpu_fields: the VM every vcpu belongs to (span_vcpu_vm()). */
+__u64 fake_vm = 0;
 
 /* The histograms, by index; hist_index gives a series' index. */
 struct {
@@ -299,6 +301,12 @@ static __always_inline void vcpu_owner(struct span_vcpu_inflight *in, __u32 tgid
 		in->series[c].valid = 0;
 }
 
+/* @vcpu's VM, to tell it from an earlier vCPU at the same address. */
+static __always_inline __u64 vcpu_vm(struct kvm_vcpu *vcpu)
+{
+	return fake_vcpu_fields ? fake_vm : span_vcpu_vm(vcpu);
+}
+
 /* @vcpu's set of vcpu_sets. */
 static __always_inline struct span_vcpu_set *set_of(__u64 vcpu)
 {
@@ -418,9 +426,20 @@ int BPF_PROG(kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
 	__u64 t = now_ns();
 	struct span_vcpu_inflight *in = vcpu_state((__u64)vcpu, t);
 	__u32 reason, vcpu_id;
+	__u64 vm;
 
 	if (!in)
 		return 0;
+	/*
+	 * Another VM's vCPU at a freed vCPU's address: what the freed one
+	 * left pending (its last exit, an L2 exit awaiting L1's VMRUN) is
+	 * not this one's to end.
+	 */
+	vm = vcpu_vm(vcpu);
+	if (in->vm != vm) {
+		in->vm = vm;
+		in->pending = 0;
+	}
 	/*
 	 * Written in place; the same vCPU's exit, fault and entry never run
 	 * at once (vcpu->mutex).  vcpu_id and tgid are read every time: a
@@ -473,6 +492,11 @@ int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
 
 	if (!in || !(in->pending & SPAN_PENDING_ENTRY))
 		return 0;
+	/* The first entry of a vCPU at a freed one's address ends nothing. */
+	if (in->vm != vcpu_vm(vcpu)) {
+		in->pending = 0;
+		return 0;
+	}
 	t = now_ns();
 	if ((in->pending & SPAN_PENDING_EXIT) && t >= in->exit_ns) {
 		idx = exit_series(in);

@@ -145,6 +145,8 @@ struct span_vcpu_inflight {
 	__u64 op_ns;	/* pending & SPAN_PENDING_OP: when the span op fired */
 	__u64 nested_ns; /* pending & SPAN_PENDING_NESTED: its last L2 exit */
 	__u64 last_ns;	/* the vCPU's last exit or fault */
+	__u64 vm;	/* its struct kvm *: a vCPU at a freed one's address is
+			 * another if its VM differs (span_vcpu_vm()) */
 	__u32 tgid;
 	__u32 vcpu;
 	__u32 reason;
