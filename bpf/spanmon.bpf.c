@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * spanmon: log2 latency histograms of KVM and span operations.
+ * spanmon: log-linear latency histograms of KVM and span operations.
  *
  * raw_tp programs (not tp_btf): BPF_PROG_TEST_RUN runs raw_tp programs, so
  * the host tests drive exactly the programs production attaches.  Arguments
@@ -180,6 +180,19 @@ static __always_inline __u64 log2l(__u64 v)
 	return hi ? log2_u32(hi) + 32 : log2_u32(v);
 }
 
+/* @v's slot in the log-linear layout of span/hist_layout.h. */
+static __always_inline __u64 hist_slot(__u64 v)
+{
+	__u64 e;
+
+	if (v < 2 * SPAN_HIST_SUB)
+		return v;
+	e = log2l(v);
+	if (e > SPAN_HIST_MAX_EXP)
+		return SPAN_HIST_SLOTS - 1;
+	return ((e - SPAN_HIST_SUB_BITS) << SPAN_HIST_SUB_BITS) + (v >> (e - SPAN_HIST_SUB_BITS));
+}
+
 static __always_inline void note_vm(__u32 tgid)
 {
 	struct span_vm vm = {};
@@ -201,8 +214,8 @@ static __always_inline void hist_at(__u32 idx, __u64 delta)
 
 	if (!h)
 		return;
-	slot = log2l(delta);
-	if (slot >= SPAN_HIST_SLOTS)
+	slot = hist_slot(delta);
+	if (slot >= SPAN_HIST_SLOTS)	/* for the verifier */
 		slot = SPAN_HIST_SLOTS - 1;
 	__sync_fetch_and_add(&h->slots[slot], 1);
 	__sync_fetch_and_add(&h->sum_ns, delta);

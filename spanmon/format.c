@@ -407,7 +407,7 @@ static void prom_histogram(FILE *f, const char *name, const char *help,
 
 		if (r->kind != kind)
 			continue;
-		/* The last slot is clamped: its bound is +Inf. */
+		/* The overflow slot has no bound: it is +Inf's alone. */
 		for (j = 0; j < SPAN_HIST_SLOTS - 1; j++) {
 			cum += r->h.slots[j];
 			snprintf(le, sizeof(le), "%.10g", span_hist_slot_le_seconds(j));
@@ -531,6 +531,7 @@ int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s)
 	struct oprow *oprows;
 	struct row *rows;
 	long nr = make_rows(s, true, &rows), i;
+	const char *sep;
 	size_t v;
 	unsigned int j;
 
@@ -562,13 +563,23 @@ int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s)
 			fprintf(f, ",\"op\":\"%s\"", r->what);
 		}
 		fprintf(f, ",\"count\":%llu,\"sum_ns\":%llu,\"p50_ns\":%.0f,"
-			"\"p90_ns\":%.0f,\"p99_ns\":%.0f,\"slots\":[",
+			"\"p90_ns\":%.0f,\"p99_ns\":%.0f,\"buckets\":[",
 			(unsigned long long)r->count, (unsigned long long)r->h.sum_ns,
-			span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.5),
-			span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.9),
-			span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.99));
-		for (j = 0; j < SPAN_HIST_SLOTS; j++)
-			fprintf(f, "%s%llu", j ? "," : "", (unsigned long long)r->h.slots[j]);
+			span_hist_quantile_ns(r->h.slots, 0.5),
+			span_hist_quantile_ns(r->h.slots, 0.9),
+			span_hist_quantile_ns(r->h.slots, 0.99));
+		/* The nonzero slots: [low_ns, high_ns, count], high -1 for overflow. */
+		for (j = 0, sep = ""; j < SPAN_HIST_SLOTS; j++) {
+			if (!r->h.slots[j])
+				continue;
+			fprintf(f, "%s[%llu,", sep, (unsigned long long)span_hist_slot_low_ns(j));
+			if (j == SPAN_HIST_SLOTS - 1)
+				fputs("-1,", f);
+			else
+				fprintf(f, "%llu,", (unsigned long long)span_hist_slot_high_ns(j));
+			fprintf(f, "%llu]", (unsigned long long)r->h.slots[j]);
+			sep = ",";
+		}
 		fputs("]}", f);
 	}
 	fputs("],\"span_ops\":[", f);
@@ -667,6 +678,7 @@ int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,
 	for (i = 0; i < shown; i++) {
 		const struct row *r = &rows[i];
 		char p50[16], p90[16], p99[16], head[80];
+		__u64 log2[SPAN_HIST_LOG2_SLOTS];
 		int len;
 
 		len = snprintf(head, sizeof(head), "%s vm=%.24s", spanmon_kind_name(r->kind), r->vm);
@@ -682,10 +694,11 @@ int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,
 		fprintf(f, "  count %llu  avg %s  p50 %s  p90 %s  p99 %s\n",
 			(unsigned long long)r->count,
 			span_fmt_ns(r->count ? (double)r->h.sum_ns / r->count : 0, tbuf, sizeof(tbuf)),
-			span_fmt_ns(span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.5), p50, sizeof(p50)),
-			span_fmt_ns(span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.9), p90, sizeof(p90)),
-			span_fmt_ns(span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.99), p99, sizeof(p99)));
-		span_print_log2_hist(f, r->h.slots, SPAN_HIST_SLOTS, "nsecs");
+			span_fmt_ns(span_hist_quantile_ns(r->h.slots, 0.5), p50, sizeof(p50)),
+			span_fmt_ns(span_hist_quantile_ns(r->h.slots, 0.9), p90, sizeof(p90)),
+			span_fmt_ns(span_hist_quantile_ns(r->h.slots, 0.99), p99, sizeof(p99)));
+		span_hist_fold_log2(r->h.slots, log2);
+		span_print_log2_hist(f, log2, SPAN_HIST_LOG2_SLOTS, "nsecs");
 	}
 	if (shown < nr)
 		fprintf(f, "\n(%ld more series; --limit 0 shows all)\n", nr - shown);
