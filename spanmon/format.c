@@ -207,6 +207,105 @@ void spanmon_snapshot_free(struct spanmon_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* ---- scoping: differences and filters ------------------------------------ */
+
+static int cmp_series_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct spanmon_series *)a)->key,
+		      &((const struct spanmon_series *)b)->key, sizeof(struct span_hist_key));
+}
+
+static int cmp_op_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct spanmon_opcount *)a)->key,
+		      &((const struct spanmon_opcount *)b)->key, sizeof(struct span_op_key));
+}
+
+static __u64 sub_sat(__u64 a, __u64 b)
+{
+	return a > b ? a - b : 0;
+}
+
+void spanmon_snapshot_sub(struct spanmon_snapshot *s, const struct spanmon_snapshot *base)
+{
+	struct spanmon_series *bs = NULL;
+	struct spanmon_opcount *bo = NULL;
+	size_t i, n = 0;
+	unsigned int j;
+
+	/* Sorted copies of the base, searched by key (bsearch). */
+	if (base->nr_series && (bs = malloc(base->nr_series * sizeof(*bs)))) {
+		memcpy(bs, base->series, base->nr_series * sizeof(*bs));
+		qsort(bs, base->nr_series, sizeof(*bs), cmp_series_key);
+	}
+	if (base->nr_ops && (bo = malloc(base->nr_ops * sizeof(*bo)))) {
+		memcpy(bo, base->ops, base->nr_ops * sizeof(*bo));
+		qsort(bo, base->nr_ops, sizeof(*bo), cmp_op_key);
+	}
+	for (i = 0; i < s->nr_series; i++) {
+		struct spanmon_series *x = &s->series[i];
+		const struct spanmon_series *b = bs ? bsearch(x, bs, base->nr_series, sizeof(*bs),
+							      cmp_series_key) : NULL;
+
+		if (b) {
+			for (j = 0; j < SPAN_HIST_SLOTS; j++)
+				x->hist.slots[j] = sub_sat(x->hist.slots[j], b->hist.slots[j]);
+			x->hist.sum_ns = sub_sat(x->hist.sum_ns, b->hist.sum_ns);
+		}
+		if (span_hist_count(x->hist.slots, SPAN_HIST_SLOTS))
+			s->series[n++] = *x;
+	}
+	s->nr_series = n;
+	for (i = 0, n = 0; i < s->nr_ops; i++) {
+		struct spanmon_opcount *x = &s->ops[i];
+		const struct spanmon_opcount *b = bo ? bsearch(x, bo, base->nr_ops, sizeof(*bo),
+							       cmp_op_key) : NULL;
+
+		if (b) {
+			x->c.events = sub_sat(x->c.events, b->c.events);
+			x->c.npages = sub_sat(x->c.npages, b->c.npages);
+			x->c.abandoned = sub_sat(x->c.abandoned, b->c.abandoned);
+			x->c.unstarted = sub_sat(x->c.unstarted, b->c.unstarted);
+		}
+		if (x->c.events || x->c.abandoned)
+			s->ops[n++] = *x;
+	}
+	s->nr_ops = n;
+	for (j = 0; j < SPAN_DROP_NR; j++)
+		s->drops[j] = sub_sat(s->drops[j], base->drops[j]);
+	free(bs);
+	free(bo);
+}
+
+static bool in_scope(const struct spanmon_snapshot *s, __u32 tgid, __u32 want,
+		     const char *vm)
+{
+	return (!want || tgid == want) && (!vm || !strcmp(spanmon_vm_label(s, tgid), vm));
+}
+
+void spanmon_snapshot_filter(struct spanmon_snapshot *s, __u32 tgid, const char *vm)
+{
+	size_t i, n;
+
+	for (i = 0, n = 0; i < s->nr_series; i++)
+		if (in_scope(s, s->series[i].key.tgid, tgid, vm))
+			s->series[n++] = s->series[i];
+	s->nr_series = n;
+	for (i = 0, n = 0; i < s->nr_ops; i++)
+		if (in_scope(s, s->ops[i].key.tgid, tgid, vm))
+			s->ops[n++] = s->ops[i];
+	s->nr_ops = n;
+	/* Last, one at a time: in_scope() looks labels up in this list. */
+	for (i = 0; i < s->nr_vms;) {
+		if (in_scope(s, s->vms[i].tgid, tgid, vm)) {
+			i++;
+			continue;
+		}
+		memmove(&s->vms[i], &s->vms[i + 1], (s->nr_vms - i - 1) * sizeof(s->vms[0]));
+		s->nr_vms--;
+	}
+}
+
 /* ---- rows ------------------------------------------------------------------ */
 
 static int cmp_row(const void *a, const void *b)
@@ -651,8 +750,9 @@ int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 	for (j = 0; j < SPAN_DROP_NR; j++)
 		dropped += s->drops[j];
-	fprintf(f, "spanmon %s  %zu VMs  %ld series  dropped %llu", tbuf, s->nr_vms,
-		nr, (unsigned long long)dropped);
+	fprintf(f, "spanmon %s%s%s  %zu VMs  %ld series  dropped %llu", tbuf,
+		o->title ? " " : "", o->title ? o->title : "", s->nr_vms, nr,
+		(unsigned long long)dropped);
 	if (dropped) {
 		const char *sep = " (";
 

@@ -503,3 +503,91 @@ TEST(log2_view_folds_the_slots)
 	EXPECT_EQ(log2[SPAN_HIST_LOG2_SLOTS - 1], 6);
 	EXPECT_EQ(span_hist_count(log2, SPAN_HIST_LOG2_SLOTS), 21);
 }
+
+/* A copy of @s in memory of its own (the static arrays stay intact). */
+static void copy_snapshot(struct spanmon_snapshot *d, const struct spanmon_snapshot *s)
+{
+	*d = *s;
+	d->series = malloc(s->nr_series * sizeof(*s->series));
+	d->ops = malloc(s->nr_ops * sizeof(*s->ops));
+	d->vms = malloc(s->nr_vms * sizeof(*s->vms));
+	memcpy(d->series, s->series, s->nr_series * sizeof(*s->series));
+	memcpy(d->ops, s->ops, s->nr_ops * sizeof(*s->ops));
+	memcpy(d->vms, s->vms, s->nr_vms * sizeof(*s->vms));
+}
+
+/*
+ * A run scoped to a duration or a command shows what happened since its
+ * start: the base's counts taken away, series and span events with
+ * nothing left gone, drops too.
+ */
+TEST(scoped_views_are_differences)
+{
+	struct spanmon_snapshot base, now;
+
+	make_snapshot(&base);
+	copy_snapshot(&now, &base);
+	/* Since then: one more 3 us IOIO exit, a new series, a zap. */
+	now.series[0].hist.slots[span_hist_slot(3000)]++;
+	now.series[0].hist.sum_ns += 3000;
+	now.series = realloc(now.series, 5 * sizeof(*now.series));
+	memset(&now.series[4], 0, sizeof(now.series[4]));
+	now.series[4].key = (struct span_hist_key){ SPAN_KIND_EXIT, 200, 0, 0x78, SPAN_ISA_SVM, 0 };
+	now.series[4].hist.slots[span_hist_slot(900)] = 5;
+	now.series[4].hist.sum_ns = 4500;
+	now.nr_series = 5;
+	now.ops[0].c.events += 2;
+	now.ops[0].c.npages += 1024;
+	now.drops[SPAN_DROP_HISTS] = 9;
+	spanmon_snapshot_sub(&now, &base);
+	ASSERT_EQ(now.nr_series, 2);
+	EXPECT_EQ(now.series[0].key.reason, 0x7b);
+	EXPECT_EQ(span_hist_count(now.series[0].hist.slots, SPAN_HIST_SLOTS), 1);
+	EXPECT_EQ(now.series[0].hist.slots[span_hist_slot(3000)], 1);
+	EXPECT_EQ(now.series[0].hist.sum_ns, 3000);
+	EXPECT_EQ(now.series[1].key.reason, 0x78);
+	EXPECT_EQ(now.series[1].hist.sum_ns, 4500);
+	ASSERT_EQ(now.nr_ops, 1);
+	EXPECT_EQ(now.ops[0].c.events, 2);
+	EXPECT_EQ(now.ops[0].c.npages, 1024);
+	EXPECT_EQ(now.drops[SPAN_DROP_HISTS], 2);
+	EXPECT_EQ(now.nr_vms, 3);
+	spanmon_snapshot_free(&now);
+}
+
+/* -p and --vm: only that VM's series, span events and VM entry. */
+TEST(scoped_views_filter_by_process_and_label)
+{
+	struct spanmon_snapshot base, s;
+
+	make_snapshot(&base);
+	spanmon_label_vms(&base);
+	copy_snapshot(&s, &base);
+	spanmon_snapshot_filter(&s, 100, NULL);
+	ASSERT_EQ(s.nr_series, 1);
+	EXPECT_EQ(s.series[0].key.tgid, 100);
+	EXPECT_EQ(s.nr_ops, 2);
+	ASSERT_EQ(s.nr_vms, 1);
+	EXPECT_STREQ(s.vms[0].label, "qemu-1");
+	spanmon_snapshot_free(&s);
+
+	copy_snapshot(&s, &base);
+	spanmon_snapshot_filter(&s, 0, "qemu-1");
+	ASSERT_EQ(s.nr_series, 1);
+	EXPECT_EQ(s.series[0].key.tgid, 100);
+	EXPECT_EQ(s.nr_vms, 1);
+	spanmon_snapshot_free(&s);
+
+	/* The VMs the vms map had no room for are "unknown", together. */
+	copy_snapshot(&s, &base);
+	spanmon_snapshot_filter(&s, 0, "unknown");
+	EXPECT_EQ(s.nr_series, 2);
+	EXPECT_EQ(s.nr_ops, 2);
+	EXPECT_EQ(s.nr_vms, 0);
+	spanmon_snapshot_free(&s);
+
+	copy_snapshot(&s, &base);
+	spanmon_snapshot_filter(&s, 999, NULL);
+	EXPECT_EQ(s.nr_series + s.nr_ops + s.nr_vms, 0);
+	spanmon_snapshot_free(&s);
+}
