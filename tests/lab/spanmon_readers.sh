@@ -72,6 +72,8 @@ all=$(prom '')
 [ "$(js '')" = "$all" ] && [ "$(top_count '')" = "$all" ] ||
 	fail "the readers disagree on kvmloop's exits: $all, $(js ''), $(top_count '')"
 [ "$all" -lt $((n + n / 2)) ] || fail "$all exits of kvmloop for $n I/O exits"
+echo "kvmloop-0's other exits: $(jq -r '[.series[] | select(.kind == "exit" and
+	.vm == "kvmloop-0" and .reason != "ioio") | "\(.reason) \(.count)"] | join(", ")' /tmp/r-last.json)"
 
 # A run scoped to a command: its final view, its exit status.
 spanmon top -- kvmloop -n "$n" >/tmp/r-cmd.log 2>&1 || fail "spanmon top -- kvmloop: $(cat /tmp/r-cmd.log)"
