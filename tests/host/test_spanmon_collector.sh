@@ -8,7 +8,8 @@
 # twice, and every exit counted twice); `spanmon --reset` refuses with one
 # line and exit 1 and leaves the pinned maps; when the collector exits,
 # the reader takes over (attached once again) and says so; once nobody
-# runs, --reset succeeds and the directory is gone.  Everything started
+# runs, --reset succeeds and the directory is gone.  A run scoped to a
+# command exits with its status after a final view; one scoped by -d ends.  Everything started
 # here is stopped on exit.
 #
 # Usage: test_spanmon_collector.sh BIN_DIR RESULTS_FILE
@@ -92,6 +93,18 @@ kill -INT $top
 wait $top 2>/dev/null
 check final_view_on_ctrl_c "no final view after Ctrl-C" grep -q '^spanmon .* final ' "$tmp/top.log"
 check detached_at_exit "$(links) kvm_exit programs after every spanmon exited" links_are "$base"
+
+# Scoped runs: a command's status is spanmon's, after a final view; -d ends.
+"$bin/spanmon" --pin-dir "$pin" -- sh -c 'exit 5' >"$tmp/cmd.log" 2>&1; rc=$?
+check command_status "'spanmon -- sh -c \"exit 5\"' exited $rc" test $rc = 5
+check command_final_view "no final view: $(cat "$tmp/cmd.log")" grep -q '^spanmon .* final ' "$tmp/cmd.log"
+start=$(date +%s)
+"$bin/spanmon" top -d 2 --pin-dir "$pin" >"$tmp/d.log" 2>&1; rc=$?
+took=$(($(date +%s) - start))
+check duration_ends "'top -d 2': exit $rc after ${took}s" test $rc = 0 -a $took -le 10
+check duration_final_view "no final view after -d" grep -q '^spanmon .* final ' "$tmp/d.log"
+check detached_after_scoped_runs "$(links) kvm_exit programs" links_are "$base"
+
 "$bin/spanmon" --reset --pin-dir "$pin"; rc=$?
 check reset_when_alone "exit $rc" test $rc = 0 -a ! -e "$pin"
 exit $failed
