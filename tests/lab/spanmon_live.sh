@@ -15,12 +15,12 @@
 n=${1:-5000}
 fail() { echo "FAIL: $*"; exit 1; }
 
+. spanmon_lib.sh
 spanmon --reset || fail "spanmon --reset"
 # Keep spanmon attached (live view, no tty needed) while the workloads run.
-spanmon top -i 1 -n 600 >/tmp/spanmon-top.log 2>&1 &
-top=$!
-sleep 3
-kill -0 $top 2>/dev/null || fail "spanmon top died: $(cat /tmp/spanmon-top.log)"
+spanmon_bg /tmp/spanmon-top.log -i 1 -n 600 ||
+	fail "spanmon top did not start: $(cat /tmp/spanmon-top.log)"
+top=$spanmon_pid
 
 kvmloop -n "$n" || fail "kvmloop"
 selftest -r x86_64/state_test >/dev/null || fail "state_test"
