@@ -15,6 +15,7 @@ rounds=${2:-5}
 fail() { echo "FAIL: $*"; exit 1; }
 per_exit() { kvmloop -n "$n" -j | jq -r .ns_per_exit; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. spanmon_lib.sh
 
 spanmon --reset >/dev/null || fail "spanmon --reset"
 # Statistics cost two clock reads per program run: off while timing kvmloop,
@@ -35,10 +36,8 @@ while [ $i -le "$rounds" ]; do
 	kvmexits -j -- sh -c "kvmloop -n $n -j | jq -r .ns_per_exit >>$base &&
 		bpftool prog show -j >/tmp/base-progs.json" >/dev/null ||
 		fail "kvmloop under kvmexits"
-	spanmon top -i 3600 -n 2 >/dev/null 2>&1 &
-	mon=$!
-	sleep 2
-	kill -0 $mon 2>/dev/null || fail "spanmon did not stay attached"
+	spanmon_bg /tmp/spanmon-top.log -i 3600 -n 2 || fail "spanmon did not start"
+	mon=$spanmon_pid
 	per_exit >>$on || fail "kvmloop (spanmon on)"
 	# Program stats while spanmon's programs are still loaded.
 	[ $last = 1 ] && bpftool prog show -j >/tmp/progs.json

@@ -145,6 +145,24 @@ static __always_inline __u32 span_vcpu_id(struct kvm_vcpu *vcpu)
 }
 
 /*
+ * The VM (struct kvm *) @vcpu belongs to, as a number: with the vcpu
+ * pointer it tells a vCPU from a later one that the allocator put at the
+ * same address (the VM destroyed and another made, as state_test does at
+ * every stage).  vcpu->kvm is the first field, in the cache line of
+ * vcpu_id.  0 when the read fails (the synthetic vcpus of tests).
+ */
+static __always_inline __u64 span_vcpu_vm(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = NULL;
+
+	if (direct_vcpu)
+		return (__u64)span_cast(vcpu, struct kvm_vcpu)->kvm;
+	if (bpf_core_read(&kvm, sizeof(kvm), &vcpu->kvm))
+		return 0;
+	return (__u64)kvm;
+}
+
+/*
  * The vCPU the current thread runs, for tracepoints without a vcpu argument
  * that fire inside KVM_RUN (span ops on the fault path, 6.12's
  * kvm_nested_vmenter).  vcpu_load() registers the vCPU's preempt notifier

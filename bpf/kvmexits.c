@@ -125,36 +125,6 @@ static void sig_handler(int sig)
 	exiting = 1;
 }
 
-/*
- * Fork COMMAND stopped on a pipe, so that the counters are attached and
- * filtering on its pid before it runs its first instruction.
- */
-static pid_t spawn_stopped(char **cmd, int *go_fd)
-{
-	int p[2];
-	pid_t pid;
-
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		char c;
-
-		close(p[1]);
-		if (read(p[0], &c, 1) != 1)
-			_exit(127);
-		close(p[0]);
-		execvp(cmd[0], cmd);
-		fprintf(stderr, "kvmexits: cannot run %s: %s\n", cmd[0], strerror(errno));
-		_exit(127);
-	}
-	close(p[0]);
-	*go_fd = p[1];
-	return pid;
-}
-
 static int print_counts(struct kvmexits_bpf *skel)
 {
 	int fd = bpf_map__fd(skel->maps.counts);
@@ -239,7 +209,7 @@ int main(int argc, char **argv)
 				  span_kernel_has_tp(vmlinux, "kvm_nested_vmenter"));
 
 	if (env.cmd) {
-		child = spawn_stopped(env.cmd, &go_fd);
+		child = span_spawn_stopped(env.cmd, &go_fd, "kvmexits");
 		if (child < 0) {
 			fprintf(stderr, "kvmexits: fork: %s\n", strerror(errno));
 			goto cleanup;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * spanmon: log2 latency histograms of KVM and span operations.
+ * spanmon: log-linear latency histograms of KVM and span operations.
  *
  * raw_tp programs (not tp_btf): BPF_PROG_TEST_RUN runs raw_tp programs, so
  * the host tests drive exactly the programs production attaches.  Arguments
@@ -59,6 +59,8 @@ const volatile __u32 vcpu_set_bits = SPANMON_VCPU_SET_BITS;
 const volatile bool use_fake_running = false;
 __u64 fake_clock_ns = 0;
 __u64 fake_running_vcpu = 0;
+/* With fake_vcpu_fields: the VM every vcpu belongs to (span_vcpu_vm()). */
+__u64 fake_vm = 0;
 
 /* The histograms, by index; hist_index gives a series' index. */
 struct {
@@ -178,6 +180,19 @@ static __always_inline __u64 log2l(__u64 v)
 	return hi ? log2_u32(hi) + 32 : log2_u32(v);
 }
 
+/* @v's slot in the log-linear layout of span/hist_layout.h. */
+static __always_inline __u64 hist_slot(__u64 v)
+{
+	__u64 e;
+
+	if (v < 2 * SPAN_HIST_SUB)
+		return v;
+	e = log2l(v);
+	if (e > SPAN_HIST_MAX_EXP)
+		return SPAN_HIST_SLOTS - 1;
+	return ((e - SPAN_HIST_SUB_BITS) << SPAN_HIST_SUB_BITS) + (v >> (e - SPAN_HIST_SUB_BITS));
+}
+
 static __always_inline void note_vm(__u32 tgid)
 {
 	struct span_vm vm = {};
@@ -199,8 +214,8 @@ static __always_inline void hist_at(__u32 idx, __u64 delta)
 
 	if (!h)
 		return;
-	slot = log2l(delta);
-	if (slot >= SPAN_HIST_SLOTS)
+	slot = hist_slot(delta);
+	if (slot >= SPAN_HIST_SLOTS)	/* for the verifier */
 		slot = SPAN_HIST_SLOTS - 1;
 	__sync_fetch_and_add(&h->slots[slot], 1);
 	__sync_fetch_and_add(&h->sum_ns, delta);
@@ -297,6 +312,12 @@ static __always_inline void vcpu_owner(struct span_vcpu_inflight *in, __u32 tgid
 #pragma unroll
 	for (c = 0; c < SPANMON_SERIES_CACHE; c++)
 		in->series[c].valid = 0;
+}
+
+/* @vcpu's VM, to tell it from an earlier vCPU at the same address. */
+static __always_inline __u64 vcpu_vm(struct kvm_vcpu *vcpu)
+{
+	return fake_vcpu_fields ? fake_vm : span_vcpu_vm(vcpu);
 }
 
 /* @vcpu's set of vcpu_sets. */
@@ -418,9 +439,20 @@ int BPF_PROG(kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
 	__u64 t = now_ns();
 	struct span_vcpu_inflight *in = vcpu_state((__u64)vcpu, t);
 	__u32 reason, vcpu_id;
+	__u64 vm;
 
 	if (!in)
 		return 0;
+	/*
+	 * Another VM's vCPU at a freed vCPU's address: what the freed one
+	 * left pending (its last exit, an L2 exit awaiting L1's VMRUN) is
+	 * not this one's to end.
+	 */
+	vm = vcpu_vm(vcpu);
+	if (in->vm != vm) {
+		in->vm = vm;
+		in->pending = 0;
+	}
 	/*
 	 * Written in place; the same vCPU's exit, fault and entry never run
 	 * at once (vcpu->mutex).  vcpu_id and tgid are read every time: a
@@ -473,6 +505,11 @@ int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
 
 	if (!in || !(in->pending & SPAN_PENDING_ENTRY))
 		return 0;
+	/* The first entry of a vCPU at a freed one's address ends nothing. */
+	if (in->vm != vcpu_vm(vcpu)) {
+		in->pending = 0;
+		return 0;
+	}
 	t = now_ns();
 	if ((in->pending & SPAN_PENDING_EXIT) && t >= in->exit_ns) {
 		idx = exit_series(in);

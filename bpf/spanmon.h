@@ -3,14 +3,10 @@
 #ifndef __SPAN_SPANMON_H
 #define __SPAN_SPANMON_H
 
-/*
- * Log2 histogram of nanoseconds: slot 0 holds 0..1 ns, slot i (i >= 1)
- * holds [2^i, 2^(i+1)) ns, and the last slot also everything above it
- * (clamped): 2^31 ns, about 2.1 s, and up.
- */
-#define SPAN_HIST_SLOTS		32
+/* Log-linear histograms of nanoseconds: SPAN_HIST_SLOTS, in hist_layout.h. */
+#include "span/hist_layout.h"
 
-#define SPANMON_MAX_SERIES	8192	/* hists: (kind, VM, vCPU, reason) */
+#define SPANMON_MAX_SERIES	4096	/* hists: (kind, VM, vCPU, reason); 3.7 KiB each */
 #define SPANMON_SERIES_CACHE	4	/* exit series a vCPU remembers */
 #define SPANMON_MAX_VMS		256	/* vms: VMM processes seen */
 #define SPANMON_MAX_OP_COUNTS	4096	/* op_counts: (VM, op, reason) */
@@ -145,6 +141,8 @@ struct span_vcpu_inflight {
 	__u64 op_ns;	/* pending & SPAN_PENDING_OP: when the span op fired */
 	__u64 nested_ns; /* pending & SPAN_PENDING_NESTED: its last L2 exit */
 	__u64 last_ns;	/* the vCPU's last exit or fault */
+	__u64 vm;	/* its struct kvm *: a vCPU at a freed one's address is
+			 * another if its VM differs (span_vcpu_vm()) */
 	__u32 tgid;
 	__u32 vcpu;
 	__u32 reason;

@@ -1,24 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <math.h>
 #include <string.h>
 
 #include "span/hist.h"
 
-unsigned int span_hist_slot(uint64_t ns, unsigned int nslots)
+unsigned int span_hist_slot(uint64_t ns)
 {
-	unsigned int slot = ns ? 63 - __builtin_clzll(ns) : 0;
+	unsigned int e;
 
-	return slot < nslots ? slot : nslots - 1;
+	if (ns < 2 * SPAN_HIST_SUB)
+		return ns;
+	e = 63 - __builtin_clzll(ns);
+	if (e > SPAN_HIST_MAX_EXP)
+		return SPAN_HIST_SLOTS - 1;
+	return ((e - SPAN_HIST_SUB_BITS) << SPAN_HIST_SUB_BITS) + (ns >> (e - SPAN_HIST_SUB_BITS));
+}
+
+/* Slot @i >= 2 * SPAN_HIST_SUB: the power of two it splits. */
+static unsigned int slot_exp(unsigned int i)
+{
+	return (i >> SPAN_HIST_SUB_BITS) + SPAN_HIST_SUB_BITS - 1;
 }
 
 uint64_t span_hist_slot_low_ns(unsigned int i)
 {
-	return i ? 1ull << i : 0;
+	unsigned int e;
+
+	if (i < 2 * SPAN_HIST_SUB)
+		return i;
+	if (i >= SPAN_HIST_SLOTS - 1)
+		return 1ull << (SPAN_HIST_MAX_EXP + 1);
+	e = slot_exp(i);
+	return (uint64_t)((i & (SPAN_HIST_SUB - 1)) + SPAN_HIST_SUB) << (e - SPAN_HIST_SUB_BITS);
+}
+
+uint64_t span_hist_slot_high_ns(unsigned int i)
+{
+	if (i < 2 * SPAN_HIST_SUB)
+		return i + 1;
+	if (i >= SPAN_HIST_SLOTS - 1)
+		return UINT64_MAX;
+	return span_hist_slot_low_ns(i) + (1ull << (slot_exp(i) - SPAN_HIST_SUB_BITS));
 }
 
 double span_hist_slot_le_seconds(unsigned int i)
 {
-	return ldexp(1.0, (int)i + 1) / 1e9;
+	return (double)span_hist_slot_high_ns(i) / 1e9;
 }
 
 __u64 span_hist_count(const __u64 *slots, unsigned int nslots)
@@ -31,9 +57,9 @@ __u64 span_hist_count(const __u64 *slots, unsigned int nslots)
 	return n;
 }
 
-double span_hist_quantile_ns(const __u64 *slots, unsigned int nslots, double q)
+double span_hist_quantile_ns(const __u64 *slots, double q)
 {
-	__u64 count = span_hist_count(slots, nslots), cum = 0;
+	__u64 count = span_hist_count(slots, SPAN_HIST_SLOTS), cum = 0;
 	double rank, lo, hi;
 	unsigned int i;
 
@@ -44,18 +70,31 @@ double span_hist_quantile_ns(const __u64 *slots, unsigned int nslots, double q)
 	if (q > 1)
 		q = 1;
 	rank = q * (double)count;
-	for (i = 0; i < nslots; i++) {
+	for (i = 0; i < SPAN_HIST_SLOTS; i++) {
 		if (!slots[i] || (double)(cum + slots[i]) < rank) {
 			cum += slots[i];
 			continue;
 		}
 		lo = (double)span_hist_slot_low_ns(i);
-		if (i == nslots - 1)
+		if (i == SPAN_HIST_SLOTS - 1)
 			return lo;
-		hi = ldexp(1.0, (int)i + 1);
+		hi = (double)span_hist_slot_high_ns(i);
 		return lo + (hi - lo) * (rank - (double)cum) / (double)slots[i];
 	}
-	return (double)span_hist_slot_low_ns(nslots - 1);
+	return (double)span_hist_slot_low_ns(SPAN_HIST_SLOTS - 1);
+}
+
+void span_hist_fold_log2(const __u64 *slots, __u64 log2[SPAN_HIST_LOG2_SLOTS])
+{
+	unsigned int i;
+
+	memset(log2, 0, SPAN_HIST_LOG2_SLOTS * sizeof(log2[0]));
+	for (i = 0; i < SPAN_HIST_SLOTS - 1; i++) {
+		uint64_t low = span_hist_slot_low_ns(i);
+
+		log2[low ? 63 - __builtin_clzll(low) : 0] += slots[i];
+	}
+	log2[SPAN_HIST_LOG2_SLOTS - 1] += slots[SPAN_HIST_SLOTS - 1];
 }
 
 static void print_stars(FILE *f, __u64 val, __u64 val_max, int width)
@@ -92,7 +131,7 @@ void span_print_log2_hist(FILE *f, const __u64 *slots, unsigned int nslots,
 	fprintf(f, "%*s%-*s : count    distribution\n", 11, "", 13, unit);
 	/* Only the nonzero range: a live view has 24 lines, not 40 slots. */
 	for (i = idx_min; i <= idx_max; i++) {
-		uint64_t low = span_hist_slot_low_ns(i);
+		uint64_t low = i ? 1ull << i : 0;
 		uint64_t high = (1ull << (i + 1)) - 1;
 
 		if (i == (int)nslots - 1)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -53,6 +55,73 @@ static int ensure_bpffs(const char *pin_dir)
 	return 0;
 }
 
+#define COLLECTOR_DIR "collector"
+
+/*
+ * The pin directory, made if missing, open and flock()ed with @how
+ * (LOCK_SH, LOCK_EX | LOCK_NB).  A directory removed by a reset while we
+ * waited for the lock is not it any more: open again.  An fd, or negative
+ * errno (-EWOULDBLOCK: another spanmon holds it).
+ */
+static int lock_pin_dir(const char *pin_dir, int how)
+{
+	struct stat a, b;
+	int fd, tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		if (mkdir(pin_dir, 0700) && errno != EEXIST)
+			return -errno;
+		fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, how)) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		if (!fstat(fd, &a) && !stat(pin_dir, &b) && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+	return -EAGAIN;
+}
+
+/* Become the collector if nobody is: 1 if we are now, 0 if another is. */
+static int take_collector(struct spanmon_collect *c)
+{
+	int fd;
+
+	if (mkdirat(c->dir_fd, COLLECTOR_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	fd = openat(c->dir_fd, COLLECTOR_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = errno;
+
+		close(fd);
+		return err == EWOULDBLOCK ? 0 : -err;
+	}
+	c->owner_fd = fd;
+	return 1;
+}
+
+static int attach(struct spanmon_collect *c)
+{
+	/* Skips the programs not loaded; __destroy() detaches the rest. */
+	int err = spanmon_bpf__attach(c->skel);
+
+	if (err) {
+		fprintf(stderr, "spanmon: cannot attach BPF programs: %s (-v shows which)\n",
+			strerror(-err));
+		return err;
+	}
+	c->collecting = true;
+	return 0;
+}
+
 static bool btf_has_struct(const struct btf *btf, const char *name)
 {
 	return btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT) >= 0;
@@ -72,6 +141,8 @@ int spanmon_collect_open(struct spanmon_collect *c, const struct spanmon_collect
 	int err;
 
 	memset(c, 0, sizeof(*c));
+	c->dir_fd = c->owner_fd = -1;
+	c->verbose = o->verbose;
 	verbose = o->verbose;
 	libbpf_set_print(print_fn);
 
@@ -137,6 +208,12 @@ int spanmon_collect_open(struct spanmon_collect *c, const struct spanmon_collect
 		err = ensure_bpffs(o->pin_dir);
 		if (err)
 			goto fail;
+		c->dir_fd = lock_pin_dir(o->pin_dir, LOCK_SH);
+		if (c->dir_fd < 0) {
+			err = c->dir_fd;
+			fprintf(stderr, "spanmon: cannot lock %s: %s\n", o->pin_dir, strerror(-err));
+			goto fail;
+		}
 		for (i = 0; spanmon_pinned_maps[i]; i++) {
 			snprintf(path, sizeof(path), "%s/%s", o->pin_dir, spanmon_pinned_maps[i]);
 			err = bpf_map__set_pin_path(map_by_name(skel, spanmon_pinned_maps[i]), path);
@@ -155,13 +232,18 @@ int spanmon_collect_open(struct spanmon_collect *c, const struct spanmon_collect
 		goto fail;
 	}
 	if (o->attach) {
-		/* Skips the programs not loaded; __destroy() detaches the rest. */
-		err = spanmon_bpf__attach(skel);
-		if (err) {
-			fprintf(stderr, "spanmon: cannot attach BPF programs: %s (-v shows which)\n",
-				strerror(-err));
+		/* Without a pin directory nothing is shared: always collect. */
+		err = o->pin_dir ? take_collector(c) : 1;
+		if (err < 0) {
+			fprintf(stderr, "spanmon: cannot lock %s/%s: %s\n", o->pin_dir,
+				COLLECTOR_DIR, strerror(-err));
 			goto fail;
 		}
+		if (err == 1 && (err = attach(c)))
+			goto fail;
+		if (!c->collecting && c->verbose)
+			fprintf(stderr, "spanmon: another spanmon collects into %s: reading it\n",
+				o->pin_dir);
 	}
 	return 0;
 
@@ -170,11 +252,38 @@ fail:
 	return err;
 }
 
+int spanmon_collect_poll(struct spanmon_collect *c)
+{
+	int err;
+
+	if (c->collecting || c->dir_fd < 0)
+		return 0;
+	err = take_collector(c);
+	if (err < 0) {
+		fprintf(stderr, "spanmon: cannot lock the collector directory: %s\n",
+			strerror(-err));
+		return err;
+	}
+	if (!err)
+		return 0;
+	err = attach(c);
+	if (err)
+		return err;
+	fprintf(stderr, "spanmon: the collector exited: collecting here\n");
+	return 1;
+}
+
 void spanmon_collect_close(struct spanmon_collect *c)
 {
+	/* Detached before the lock goes: a reader taking over never overlaps. */
 	spanmon_bpf__destroy(c->skel);
+	if (c->owner_fd >= 0)
+		close(c->owner_fd);
+	if (c->dir_fd >= 0)
+		close(c->dir_fd);
 	btf__free(c->vmlinux);
 	memset(c, 0, sizeof(*c));
+	c->dir_fd = c->owner_fd = -1;
 }
 
 /* Every series: its key in hist_index (@index_fd), its histogram in hists. */
@@ -281,7 +390,20 @@ int spanmon_collect_snapshot(struct spanmon_collect *c, struct spanmon_snapshot 
 int spanmon_collect_reset(const char *pin_dir)
 {
 	char path[256];
-	int i, ret = 0;
+	int i, ret = 0, fd;
+	struct stat st;
+
+	if (stat(pin_dir, &st) && errno == ENOENT)
+		return 0;
+	fd = lock_pin_dir(pin_dir, LOCK_EX | LOCK_NB);
+	if (fd < 0) {
+		if (fd == -EWOULDBLOCK)
+			fprintf(stderr, "spanmon: cannot reset while another spanmon uses %s; "
+				"stop it first\n", pin_dir);
+		else
+			fprintf(stderr, "spanmon: cannot lock %s: %s\n", pin_dir, strerror(-fd));
+		return fd == -EWOULDBLOCK ? -EBUSY : fd;
+	}
 
 	for (i = 0; spanmon_pinned_maps[i]; i++) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, spanmon_pinned_maps[i]);
@@ -290,9 +412,15 @@ int spanmon_collect_reset(const char *pin_dir)
 			ret = -errno;
 		}
 	}
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, COLLECTOR_DIR);
+	if (rmdir(path) && errno != ENOENT) {
+		fprintf(stderr, "spanmon: cannot remove %s: %s\n", path, strerror(errno));
+		ret = -errno;
+	}
 	if (rmdir(pin_dir) && errno != ENOENT) {
 		fprintf(stderr, "spanmon: cannot remove %s: %s\n", pin_dir, strerror(errno));
 		ret = ret ? ret : -errno;
 	}
+	close(fd);
 	return ret;
 }

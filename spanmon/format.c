@@ -207,6 +207,105 @@ void spanmon_snapshot_free(struct spanmon_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* ---- scoping: differences and filters ------------------------------------ */
+
+static int cmp_series_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct spanmon_series *)a)->key,
+		      &((const struct spanmon_series *)b)->key, sizeof(struct span_hist_key));
+}
+
+static int cmp_op_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct spanmon_opcount *)a)->key,
+		      &((const struct spanmon_opcount *)b)->key, sizeof(struct span_op_key));
+}
+
+static __u64 sub_sat(__u64 a, __u64 b)
+{
+	return a > b ? a - b : 0;
+}
+
+void spanmon_snapshot_sub(struct spanmon_snapshot *s, const struct spanmon_snapshot *base)
+{
+	struct spanmon_series *bs = NULL;
+	struct spanmon_opcount *bo = NULL;
+	size_t i, n = 0;
+	unsigned int j;
+
+	/* Sorted copies of the base, searched by key (bsearch). */
+	if (base->nr_series && (bs = malloc(base->nr_series * sizeof(*bs)))) {
+		memcpy(bs, base->series, base->nr_series * sizeof(*bs));
+		qsort(bs, base->nr_series, sizeof(*bs), cmp_series_key);
+	}
+	if (base->nr_ops && (bo = malloc(base->nr_ops * sizeof(*bo)))) {
+		memcpy(bo, base->ops, base->nr_ops * sizeof(*bo));
+		qsort(bo, base->nr_ops, sizeof(*bo), cmp_op_key);
+	}
+	for (i = 0; i < s->nr_series; i++) {
+		struct spanmon_series *x = &s->series[i];
+		const struct spanmon_series *b = bs ? bsearch(x, bs, base->nr_series, sizeof(*bs),
+							      cmp_series_key) : NULL;
+
+		if (b) {
+			for (j = 0; j < SPAN_HIST_SLOTS; j++)
+				x->hist.slots[j] = sub_sat(x->hist.slots[j], b->hist.slots[j]);
+			x->hist.sum_ns = sub_sat(x->hist.sum_ns, b->hist.sum_ns);
+		}
+		if (span_hist_count(x->hist.slots, SPAN_HIST_SLOTS))
+			s->series[n++] = *x;
+	}
+	s->nr_series = n;
+	for (i = 0, n = 0; i < s->nr_ops; i++) {
+		struct spanmon_opcount *x = &s->ops[i];
+		const struct spanmon_opcount *b = bo ? bsearch(x, bo, base->nr_ops, sizeof(*bo),
+							       cmp_op_key) : NULL;
+
+		if (b) {
+			x->c.events = sub_sat(x->c.events, b->c.events);
+			x->c.npages = sub_sat(x->c.npages, b->c.npages);
+			x->c.abandoned = sub_sat(x->c.abandoned, b->c.abandoned);
+			x->c.unstarted = sub_sat(x->c.unstarted, b->c.unstarted);
+		}
+		if (x->c.events || x->c.abandoned)
+			s->ops[n++] = *x;
+	}
+	s->nr_ops = n;
+	for (j = 0; j < SPAN_DROP_NR; j++)
+		s->drops[j] = sub_sat(s->drops[j], base->drops[j]);
+	free(bs);
+	free(bo);
+}
+
+static bool in_scope(const struct spanmon_snapshot *s, __u32 tgid, __u32 want,
+		     const char *vm)
+{
+	return (!want || tgid == want) && (!vm || !strcmp(spanmon_vm_label(s, tgid), vm));
+}
+
+void spanmon_snapshot_filter(struct spanmon_snapshot *s, __u32 tgid, const char *vm)
+{
+	size_t i, n;
+
+	for (i = 0, n = 0; i < s->nr_series; i++)
+		if (in_scope(s, s->series[i].key.tgid, tgid, vm))
+			s->series[n++] = s->series[i];
+	s->nr_series = n;
+	for (i = 0, n = 0; i < s->nr_ops; i++)
+		if (in_scope(s, s->ops[i].key.tgid, tgid, vm))
+			s->ops[n++] = s->ops[i];
+	s->nr_ops = n;
+	/* Last, one at a time: in_scope() looks labels up in this list. */
+	for (i = 0; i < s->nr_vms;) {
+		if (in_scope(s, s->vms[i].tgid, tgid, vm)) {
+			i++;
+			continue;
+		}
+		memmove(&s->vms[i], &s->vms[i + 1], (s->nr_vms - i - 1) * sizeof(s->vms[0]));
+		s->nr_vms--;
+	}
+}
+
 /* ---- rows ------------------------------------------------------------------ */
 
 static int cmp_row(const void *a, const void *b)
@@ -407,7 +506,7 @@ static void prom_histogram(FILE *f, const char *name, const char *help,
 
 		if (r->kind != kind)
 			continue;
-		/* The last slot is clamped: its bound is +Inf. */
+		/* The overflow slot has no bound: it is +Inf's alone. */
 		for (j = 0; j < SPAN_HIST_SLOTS - 1; j++) {
 			cum += r->h.slots[j];
 			snprintf(le, sizeof(le), "%.10g", span_hist_slot_le_seconds(j));
@@ -531,6 +630,7 @@ int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s)
 	struct oprow *oprows;
 	struct row *rows;
 	long nr = make_rows(s, true, &rows), i;
+	const char *sep;
 	size_t v;
 	unsigned int j;
 
@@ -562,13 +662,23 @@ int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s)
 			fprintf(f, ",\"op\":\"%s\"", r->what);
 		}
 		fprintf(f, ",\"count\":%llu,\"sum_ns\":%llu,\"p50_ns\":%.0f,"
-			"\"p90_ns\":%.0f,\"p99_ns\":%.0f,\"slots\":[",
+			"\"p90_ns\":%.0f,\"p99_ns\":%.0f,\"buckets\":[",
 			(unsigned long long)r->count, (unsigned long long)r->h.sum_ns,
-			span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.5),
-			span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.9),
-			span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.99));
-		for (j = 0; j < SPAN_HIST_SLOTS; j++)
-			fprintf(f, "%s%llu", j ? "," : "", (unsigned long long)r->h.slots[j]);
+			span_hist_quantile_ns(r->h.slots, 0.5),
+			span_hist_quantile_ns(r->h.slots, 0.9),
+			span_hist_quantile_ns(r->h.slots, 0.99));
+		/* The nonzero slots: [low_ns, high_ns, count], high -1 for overflow. */
+		for (j = 0, sep = ""; j < SPAN_HIST_SLOTS; j++) {
+			if (!r->h.slots[j])
+				continue;
+			fprintf(f, "%s[%llu,", sep, (unsigned long long)span_hist_slot_low_ns(j));
+			if (j == SPAN_HIST_SLOTS - 1)
+				fputs("-1,", f);
+			else
+				fprintf(f, "%llu,", (unsigned long long)span_hist_slot_high_ns(j));
+			fprintf(f, "%llu]", (unsigned long long)r->h.slots[j]);
+			sep = ",";
+		}
 		fputs("]}", f);
 	}
 	fputs("],\"span_ops\":[", f);
@@ -640,8 +750,9 @@ int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 	for (j = 0; j < SPAN_DROP_NR; j++)
 		dropped += s->drops[j];
-	fprintf(f, "spanmon %s  %zu VMs  %ld series  dropped %llu", tbuf, s->nr_vms,
-		nr, (unsigned long long)dropped);
+	fprintf(f, "spanmon %s%s%s  %zu VMs  %ld series  dropped %llu", tbuf,
+		o->title ? " " : "", o->title ? o->title : "", s->nr_vms, nr,
+		(unsigned long long)dropped);
 	if (dropped) {
 		const char *sep = " (";
 
@@ -667,6 +778,7 @@ int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,
 	for (i = 0; i < shown; i++) {
 		const struct row *r = &rows[i];
 		char p50[16], p90[16], p99[16], head[80];
+		__u64 log2[SPAN_HIST_LOG2_SLOTS];
 		int len;
 
 		len = snprintf(head, sizeof(head), "%s vm=%.24s", spanmon_kind_name(r->kind), r->vm);
@@ -682,10 +794,11 @@ int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,
 		fprintf(f, "  count %llu  avg %s  p50 %s  p90 %s  p99 %s\n",
 			(unsigned long long)r->count,
 			span_fmt_ns(r->count ? (double)r->h.sum_ns / r->count : 0, tbuf, sizeof(tbuf)),
-			span_fmt_ns(span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.5), p50, sizeof(p50)),
-			span_fmt_ns(span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.9), p90, sizeof(p90)),
-			span_fmt_ns(span_hist_quantile_ns(r->h.slots, SPAN_HIST_SLOTS, 0.99), p99, sizeof(p99)));
-		span_print_log2_hist(f, r->h.slots, SPAN_HIST_SLOTS, "nsecs");
+			span_fmt_ns(span_hist_quantile_ns(r->h.slots, 0.5), p50, sizeof(p50)),
+			span_fmt_ns(span_hist_quantile_ns(r->h.slots, 0.9), p90, sizeof(p90)),
+			span_fmt_ns(span_hist_quantile_ns(r->h.slots, 0.99), p99, sizeof(p99)));
+		span_hist_fold_log2(r->h.slots, log2);
+		span_print_log2_hist(f, log2, SPAN_HIST_LOG2_SLOTS, "nsecs");
 	}
 	if (shown < nr)
 		fprintf(f, "\n(%ld more series; --limit 0 shows all)\n", nr - shown);

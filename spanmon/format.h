@@ -52,6 +52,19 @@ void spanmon_label_vms(struct spanmon_snapshot *s);
 const char *spanmon_vm_label(const struct spanmon_snapshot *s, __u32 tgid);
 void spanmon_snapshot_free(struct spanmon_snapshot *s);
 
+/*
+ * What happened since @base: every count of @s less @base's (series and
+ * span event counts matched by key, drops by map); those left at zero go.
+ * For runs scoped to a duration or a command.
+ */
+void spanmon_snapshot_sub(struct spanmon_snapshot *s, const struct spanmon_snapshot *base);
+/*
+ * Keep only the VM of process @tgid (0: any) and the VM labelled @vm
+ * (NULL: any), in series, span event counts and the VM list; labels are
+ * kept as they were (call after spanmon_label_vms()).
+ */
+void spanmon_snapshot_filter(struct spanmon_snapshot *s, __u32 tgid, const char *vm);
+
 /* Bounded names for Prometheus labels and JSON. */
 const char *spanmon_reason_name(__u32 isa, __u32 reason, char *buf, size_t len);
 const char *spanmon_op_name(__u32 op);
@@ -69,6 +82,7 @@ int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s);
 
 struct spanmon_top_opts {
 	bool per_vcpu;		/* one series per vCPU (default: per VM) */
+	const char *title;	/* after the time in the header (NULL: none) */
 	unsigned int limit;	/* series shown, busiest first; 0: all */
 };
 int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,

@@ -110,6 +110,7 @@ int cmd_serve(void)
 	struct sockaddr_storage ss;
 	struct spanmon_collect c;
 	struct MHD_Daemon *d;
+	uint64_t deadline;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 
 	if (parse_listen(env.listen, &ss)) {
@@ -131,9 +132,15 @@ int cmd_serve(void)
 		return 1;
 	}
 	fprintf(stderr, "spanmon: serving http://%s/metrics\n", env.listen);
-	/* Polls: the signal may land on libmicrohttpd's thread, not this one. */
-	while (!spanmon_exiting)
+	/*
+	 * Polls: the signal may land on libmicrohttpd's thread, not this one;
+	 * and a reader takes over when the collector exits.
+	 */
+	deadline = env.duration_set ? span_now_ns() + env.duration * 1000000000ull : 0;
+	while (!spanmon_exiting && (!deadline || span_now_ns() < deadline)) {
 		spanmon_sleep(1);
+		spanmon_collect_poll(&c);
+	}
 	MHD_stop_daemon(d);
 	spanmon_collect_close(&c);
 	return 0;

@@ -55,38 +55,49 @@ static const struct cmd cmds[] = {
 };
 
 static const char usage_text[] =
-"Usage: spanmon [COMMAND] [OPTIONS]\n"
+"Usage: spanmon [COMMAND] [OPTIONS] [-- CMD [ARG...]]\n"
 "Latency histograms of KVM (and span) operations, built in BPF:\n"
 "VM-exit handling by exit reason, guest page-fault service (nested apart),\n"
 "exits reflected to L1, span attach/detach/shadow-sync/view-fault.\n"
-"State lives in pinned BPF maps: a restart keeps what was counted.\n"
+"State lives in pinned BPF maps: a restart keeps what was counted.  One\n"
+"spanmon per host collects; any other one reads what it counts.\n"
 "\n"
 "Commands:\n"
-"  top    live view: per series a log2 histogram and p50/p90/p99 (default)\n"
+"  top    live view: per series a histogram and p50/p90/p99, within 1/16\n"
+"         of the true values (the default command)\n"
 "  json   one JSON snapshot, or one a line every -i seconds with -n/-i\n"
 "  serve  Prometheus metrics at http://LISTEN/metrics\n"
 "  profile sample where the VMs' threads spend host CPU (perf, -d seconds):\n"
 "         guest / host kernel / VMM per VM, kernel time by exit reason\n"
 "\n"
 "Options:\n"
+"  -p, --pid PID           top, json: only the VM of process PID\n"
+"      --vm NAME           top, json: only the VM labelled NAME (e.g. qemu-0)\n"
+"  -d, --duration SECONDS  top, json: show what happens in SECONDS, then\n"
+"                          stop; serve: serve that long; profile: sample\n"
+"                          that long (default 10)\n"
+"  -- CMD [ARG...]         top, json: run CMD, show what its VM did when it\n"
+"                          exits, and exit with its status\n"
 "  -i, --interval SECONDS  refresh period for top and json -n (default 1)\n"
 "  -n, --count N           stop after N refreshes (top, json)\n"
 "      --limit N           top: show the N busiest series (default 12, 0: all)\n"
 "      --vcpus             top: one series per vCPU, not per VM\n"
 "  -l, --listen HOST:PORT  serve: address (default 127.0.0.1:9464)\n"
-"  -d, --duration SECONDS  profile: how long to sample (default 10)\n"
 "  -F, --freq HZ           profile: samples per second per CPU (default 999)\n"
 "      --folded FILE       profile: folded stacks for flamegraph.pl or\n"
 "                          speedscope to FILE (-: stdout)\n"
 "      --pin-dir DIR       pinned maps (default " SPANMON_PIN_DIR ")\n"
 "  -r, --reset             unpin (forget) the accumulated histograms first;\n"
-"                          alone, just that\n"
+"                          alone, just that; refused while another spanmon\n"
+"                          runs\n"
 "  -v, --verbose           libbpf debug output\n"
 "  -h, --help              this help\n"
 "\n"
 "EXAMPLES:\n"
 "    spanmon                          # live view, refreshed every second\n"
 "    spanmon top -i 5 --vcpus         # per-vCPU series, every 5 seconds\n"
+"    spanmon top -- kvmloop -n 5000   # what kvmloop's VM did, at its end\n"
+"    spanmon top --vm qemu-0 -d 30    # 30 seconds of one VM, then a summary\n"
 "    spanmon json                     # one snapshot for scripts\n"
 "    spanmon json -i 10 -n 6          # a JSON line every 10 s for a minute\n"
 "    spanmon serve -l 0.0.0.0:9464    # /metrics for Prometheus, all hosts\n"
@@ -101,7 +112,7 @@ static void usage_error(const char *fmt, const char *arg)
 	exit(SPAN_EXIT_USAGE);
 }
 
-enum { OPT_LIMIT = 256, OPT_VCPUS, OPT_PIN_DIR, OPT_FOLDED };
+enum { OPT_LIMIT = 256, OPT_VCPUS, OPT_PIN_DIR, OPT_FOLDED, OPT_VM };
 
 static const struct {
 	int val;
@@ -111,7 +122,8 @@ static const struct {
 	{ OPT_LIMIT, F_TOP }, { OPT_VCPUS, F_TOP }, { 'l', F_SERVE },
 	{ OPT_PIN_DIR, F_ALL & ~F_PROFILE }, { 'r', F_ALL & ~F_PROFILE },
 	{ 'v', F_ALL },
-	{ 'd', F_PROFILE }, { 'F', F_PROFILE }, { OPT_FOLDED, F_PROFILE },
+	{ 'd', F_TOP | F_JSON | F_SERVE | F_PROFILE }, { 'F', F_PROFILE },
+	{ OPT_FOLDED, F_PROFILE }, { 'p', F_TOP | F_JSON }, { OPT_VM, F_TOP | F_JSON },
 };
 
 static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
@@ -128,6 +140,8 @@ static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "freq", required_argument, NULL, 'F' },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "vm", required_argument, NULL, OPT_VM },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -141,8 +155,18 @@ static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
 	unsigned int nseen = 0, j;
 
 	*explicit_cmd = false;
+	/* "-- CMD ARG...": CMD's own options are not ours. */
+	for (i = 1; i < (unsigned int)argc; i++) {
+		if (strcmp(argv[i], "--"))
+			continue;
+		if (i + 1 == (unsigned int)argc)
+			usage_error("%s'--' needs a command after it", "");
+		env.cmd = &argv[i + 1];
+		argc = i;
+		break;
+	}
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":i:n:l:d:F:rvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":i:n:l:d:F:p:rvh", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);
 			exit(0);
@@ -198,6 +222,17 @@ static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
 			if (span_parse_u64(optarg, 1, 3600, &v))
 				usage_error("invalid duration '%s': want 1..3600 seconds", optarg);
 			env.duration = v;
+			env.duration_set = true;
+			break;
+		case 'p':
+			if (span_parse_u64(optarg, 1, INT32_MAX, &v))
+				usage_error("invalid pid '%s': want a process id", optarg);
+			env.pid = v;
+			break;
+		case OPT_VM:
+			if (!optarg[0])
+				usage_error("invalid VM name '%s': want a label such as qemu-0", optarg);
+			env.vm = optarg;
 			break;
 		case 'F':
 			if (span_parse_u64(optarg, 1, 10000, &v))
@@ -228,6 +263,12 @@ static const struct cmd *parse_args(int argc, char **argv, bool *explicit_cmd)
 			if (opt_flags[i].val == seen[j].opt && !(opt_flags[i].flags & cmd->flag))
 				usage_error("option '%s' does not apply to this command",
 					    seen[j].text);
+	if (env.cmd && !(cmd->flag & (F_TOP | F_JSON)))
+		usage_error("%s'-- CMD' is for top and json", "");
+	if (env.cmd && (env.pid || env.vm || env.duration_set))
+		usage_error("%s'-- CMD' excludes -p, --vm and -d: it scopes the run itself", "");
+	if (env.pid && env.vm)
+		usage_error("%s-p and --vm exclude each other", "");
 	return cmd;
 }
 

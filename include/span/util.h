@@ -28,6 +28,14 @@ int span_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  */
 void span_json_str(FILE *f, const char *s, size_t len);
 
+/*
+ * Fork @cmd (execvp) stopped on a pipe, so that a tool can attach and filter
+ * on its pid before it runs its first instruction: it starts when one byte
+ * is written to *go_fd (close it then).  A child that cannot run @cmd says
+ * so on stderr, naming @prog, and exits 127.  The pid, or -1 (errno set).
+ */
+int span_spawn_stopped(char **cmd, int *go_fd, const char *prog);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t span_now_ns(void);
 

@@ -71,9 +71,22 @@ bad_arg spanmon_profile_bad_freq "$bin/spanmon" profile -F 0
 bad_arg spanmon_profile_huge_freq "$bin/spanmon" profile --freq 100000
 bad_arg spanmon_profile_missing_folded "$bin/spanmon" profile --folded
 bad_arg spanmon_profile_empty_folded "$bin/spanmon" profile --folded ''
-bad_arg spanmon_profile_opt_wrong_cmd "$bin/spanmon" top -d 5
+bad_arg spanmon_profile_opt_wrong_cmd "$bin/spanmon" top -F 99
 bad_arg spanmon_profile_reset "$bin/spanmon" profile --reset
 bad_arg spanmon_profile_extra_arg "$bin/spanmon" profile extra
+bad_arg spanmon_bad_pid "$bin/spanmon" top -p abc
+bad_arg spanmon_pid_zero "$bin/spanmon" json -p 0
+bad_arg spanmon_pid_huge "$bin/spanmon" top --pid 4294967296
+bad_arg spanmon_empty_vm "$bin/spanmon" top --vm ''
+bad_arg spanmon_pid_and_vm "$bin/spanmon" top -p 1 --vm qemu-0
+bad_arg spanmon_pid_wrong_cmd "$bin/spanmon" serve -p 1
+bad_arg spanmon_bad_duration "$bin/spanmon" top -d 0
+bad_arg spanmon_junk_duration "$bin/spanmon" json -d 1m
+bad_arg spanmon_cmd_missing "$bin/spanmon" top --
+bad_arg spanmon_cmd_wrong_cmd "$bin/spanmon" serve -- true
+bad_arg spanmon_cmd_and_pid "$bin/spanmon" top -p 1 -- true
+bad_arg spanmon_cmd_and_duration "$bin/spanmon" json -d 5 -- true
+bad_arg spanmon_cmd_and_vm "$bin/spanmon" top --vm qemu-0 -- true
 help spanmon_help "$bin/spanmon" --help
 help spanmon_help_short "$bin/spanmon" top -h
 

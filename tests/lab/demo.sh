@@ -10,10 +10,10 @@ step "The lab: $(uname -r), $(nproc) CPUs, $(grep -o -m1 -w 'svm\|vmx' /proc/cpu
 	"with nested=$(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null || echo ?)"
 
 # spanmon stays attached through every step; its view is shown at the end.
+. spanmon_lib.sh
 spanmon --reset
-spanmon top -i 3600 -n 2 >/dev/null 2>&1 &
-mon=$!
-sleep 2
+spanmon_bg /tmp/spanmon-top.log -i 3600 -n 2 || echo "spanmon did not start: $(cat /tmp/spanmon-top.log)"
+mon=$spanmon_pid
 
 step "1. A one-vCPU guest doing 100000 port-I/O exits, counted by kvmexits (BPF, CO-RE)"
 kvmexits -- kvmloop -n 100000

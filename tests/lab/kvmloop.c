@@ -5,7 +5,9 @@
  * One VM, one vCPU in 16-bit real mode running "out 0x10, al; inc al;
  * jmp back": every loop iteration is one KVM_EXIT_IO.  Runs until it has
  * seen N I/O exits, checks that the guest's counter arrived intact, and
- * prints what happened.  Used by the lab smoke tests (an exact lower bound
+ * prints what happened.  Then it sends the vCPU to a HLT, so that the N-th
+ * I/O exit is re-entered like every other (a tool timing exits from exit
+ * to entry sees exactly N) and the HLT is the one exit never re-entered.  Used by the lab smoke tests (an exact lower bound
  * for BPF exit counters) and by benchmarks (exit cost).
  */
 #include <errno.h>
@@ -30,7 +32,9 @@ static const uint8_t guest_code[] = {
 	0xe6, GUEST_PORT,	/* 0: out 0x10, al */
 	0xfe, 0xc0,		/* 2: inc al       */
 	0xeb, 0xfa,		/* 4: jmp 0        */
+	0xf4,			/* 6: hlt          */
 };
+#define GUEST_HLT	0x1006	/* the code is at guest-physical 0x1000 */
 
 static void usage(FILE *f)
 {
@@ -163,6 +167,19 @@ int main(int argc, char **argv)
 		seen++;
 	}
 	t1 = span_now_ns();
+	/* KVM does not skip the OUT again once RIP moved (pio.linear_rip). */
+	if (ioctl(vcpu, KVM_GET_REGS, &regs))
+		return fail("KVM_GET_REGS");
+	regs.rip = GUEST_HLT;
+	if (ioctl(vcpu, KVM_SET_REGS, &regs))
+		return fail("KVM_SET_REGS");
+	while (ioctl(vcpu, KVM_RUN, 0) < 0)
+		if (errno != EINTR && errno != EAGAIN)
+			return fail("KVM_RUN");
+	if (run->exit_reason != KVM_EXIT_HLT) {
+		fprintf(stderr, "kvmloop: exit reason %u at the final HLT\n", run->exit_reason);
+		return 1;
+	}
 
 	if (json)
 		printf("{\"pid\":%d,\"io_exits\":%" PRIu64 ",\"ns\":%" PRIu64

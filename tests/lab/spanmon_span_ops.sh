@@ -20,11 +20,11 @@ tx=/span/selftests/x86_64/span_access_test
 access=0
 [ -x "$tx" ] && [ -d /sys/kernel/tracing/events/span/span_set_access ] && access=1
 
+. spanmon_lib.sh
 spanmon --reset || fail "spanmon --reset"
-spanmon top -i 3600 -n 2 >/dev/null 2>&1 &
-top=$!
-sleep 3
-kill -0 $top 2>/dev/null || fail "spanmon top died"
+spanmon_bg /tmp/spanmon-top.log -i 3600 -n 2 ||
+	fail "spanmon top did not start: $(cat /tmp/spanmon-top.log)"
+top=$spanmon_pid
 
 "$ta" >/tmp/span_attach.log 2>&1 || { tail -5 /tmp/span_attach.log; fail "$ta failed"; }
 "$t" >/tmp/span_comap.log 2>&1 || { tail -5 /tmp/span_comap.log; fail "$t failed"; }
