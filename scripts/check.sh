@@ -70,6 +70,12 @@ stage_lab() {
 	scripts/lab-run.sh --results "$O/lab" --name smoke tests/lab/smoke.list
 	cp "$O/lab/smoke.results" "$r" 2>/dev/null ||
 		printf 'FAIL\tlab:run\tno results from the lab\n' >>"$r"
+	# The span stress, in a one-vCPU lab of its own (tests/lab/stress.list
+	# says why).
+	scripts/lab-run.sh --smp 1 --results "$O/lab" --name stress tests/lab/stress.list
+	sed 's/\tlab:\(kernel-health\|run-complete\)\t/\tlab:stress:\1\t/' \
+		"$O/lab/stress.results" >>"$r" 2>/dev/null ||
+		printf 'FAIL\tlab:stress\tno results from the stress lab\n' >>"$r"
 	info "kernel: the build's contract (cache hit, a patch that does not apply)"
 	tests/kernel/test_series.sh "$r" ||
 		grep -q '^FAIL	kernel:' "$r" ||
