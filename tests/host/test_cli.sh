@@ -39,6 +39,19 @@ help() {
 	fi
 }
 
+# not_found NAME CMD...: exit status 1 and exactly one line on stderr.
+not_found() {
+	local name=$1; shift
+	local err rc lines
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	lines=$(printf '%s\n' "$err" | grep -c .)
+	if [ $rc = 1 ] && [ "$lines" = 1 ]; then
+		record PASS "$name" ""
+	else
+		record FAIL "$name" "'$*': exit $rc, $lines stderr lines: $err"
+	fi
+}
+
 bad_arg kvmloop_n_zero "$bin/kvmloop" -n 0
 bad_arg kvmloop_n_junk "$bin/kvmloop" -n 12abc
 bad_arg kvmloop_n_huge "$bin/kvmloop" -n 99999999999
@@ -76,5 +89,56 @@ bad_arg spanmon_profile_reset "$bin/spanmon" profile --reset
 bad_arg spanmon_profile_extra_arg "$bin/spanmon" profile extra
 help spanmon_help "$bin/spanmon" --help
 help spanmon_help_short "$bin/spanmon" top -h
+
+# spanctl: no KVM needed for any of these (SPAN_RUN_DIR: an empty dir).
+run_dir=$(mktemp -d)
+export SPAN_RUN_DIR=$run_dir
+bad_arg spanctl_no_command "$bin/spanctl"
+bad_arg spanctl_unknown_command "$bin/spanctl" frobnicate
+bad_arg spanctl_run_no_name "$bin/spanctl" run --kernel bz
+bad_arg spanctl_run_no_kernel "$bin/spanctl" run g1
+bad_arg spanctl_run_bad_mem "$bin/spanctl" run g1 --kernel bz --mem 12x
+bad_arg spanctl_run_huge_mem "$bin/spanctl" run g1 --kernel bz --mem 8G
+bad_arg spanctl_run_tiny_mem "$bin/spanctl" run g1 --kernel bz --mem 1M
+bad_arg spanctl_run_bad_cpus "$bin/spanctl" run g1 --kernel bz --cpus 0
+bad_arg spanctl_run_many_cpus "$bin/spanctl" run g1 --kernel bz --cpus 99
+bad_arg spanctl_run_bad_name "$bin/spanctl" run ../etc --kernel bz
+bad_arg spanctl_run_long_name "$bin/spanctl" run aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa --kernel bz
+bad_arg spanctl_run_two_names "$bin/spanctl" run g1 g2 --kernel bz
+bad_arg spanctl_run_unknown_opt "$bin/spanctl" run g1 --kernel bz --frob
+bad_arg spanctl_run_missing_value "$bin/spanctl" run g1 --kernel
+bad_arg spanctl_start_no_kernel "$bin/spanctl" start g1
+bad_arg spanctl_status_no_guest "$bin/spanctl" status
+bad_arg spanctl_status_extra "$bin/spanctl" status g1 g2
+bad_arg spanctl_status_unknown_opt "$bin/spanctl" status g1 --yaml
+bad_arg spanctl_console_bad_name "$bin/spanctl" console 'a b'
+bad_arg spanctl_stop_bad_timeout "$bin/spanctl" stop g1 --timeout 0
+bad_arg spanctl_list_extra "$bin/spanctl" list g1
+help spanctl_help "$bin/spanctl" --help
+help spanctl_run_help "$bin/spanctl" run --help
+help spanctl_start_help "$bin/spanctl" start -h
+help spanctl_console_help "$bin/spanctl" console --help
+help spanctl_status_help "$bin/spanctl" status --help
+help spanctl_list_help "$bin/spanctl" list --help
+help spanctl_stop_help "$bin/spanctl" stop --help
+not_found spanctl_status_unknown_guest "$bin/spanctl" status nosuch
+not_found spanctl_console_unknown_guest "$bin/spanctl" console nosuch
+not_found spanctl_stop_unknown_guest "$bin/spanctl" stop nosuch
+# A bad image is refused before any VM exists: one line, exit 1.
+printf 'not a kernel' >"$run_dir/junk"
+not_found spanctl_run_not_a_kernel "$bin/spanctl" run g1 --kernel "$run_dir/junk"
+not_found spanctl_run_missing_kernel "$bin/spanctl" run g1 --kernel "$run_dir/nonexistent"
+not_found spanctl_start_not_a_kernel "$bin/spanctl" start g1 --kernel "$run_dir/junk"
+# A socket whose controller died is no guest.
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])" \
+	"$run_dir/dead.sock"
+not_found spanctl_status_dead_guest "$bin/spanctl" status dead
+out=$("$bin/spanctl" list 2>&1); rc=$?
+if [ $rc = 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ]; then
+	record PASS spanctl_list_empty ""
+else
+	record FAIL spanctl_list_empty "exit $rc: $out"
+fi
+rm -rf "$run_dir"
 
 exit $failed
