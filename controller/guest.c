@@ -30,12 +30,18 @@
 #define COM1_IRQ	4
 #define CMOS_INDEX	0x70
 #define CMOS_DATA	0x71
-#define KBD_STATUS	0x64
+#define KBD_DATA	0x60
+#define KBD_STATUS	0x64	/* read: status; write: command */
+#define KBD_STR_OBF	0x01
+#define KBD_CMD_RCTR	0x20
+#define KBD_CMD_WCTR	0x60
+#define KBD_CMD_SELFTEST 0xaa
+#define KBD_CMD_KBDTEST	0xab
 #define KBD_RESET	0xfe
 #define SYS_CTRL_A	0x92	/* bit 0: fast reset */
 #define RESET_CTRL	0xcf9
 
-#define DEFAULT_CMDLINE	"console=ttyS0 i8042.nokbd reboot=k panic=1 pci=off"
+#define DEFAULT_CMDLINE	"console=ttyS0 i8042.nokbd i8042.noaux reboot=k panic=1 pci=off"
 
 #define reason(...) snprintf(why, whylen, __VA_ARGS__)
 
@@ -134,6 +140,40 @@ static uint8_t cmos__read(uint8_t index)
 	}
 }
 
+/*
+ * Just enough of an i8042 for Linux to find a controller with no keyboard
+ * or mouse behind it (i8042.nokbd i8042.noaux) without waiting out its
+ * timeouts, and to reset the machine with reboot=k.
+ */
+static void i8042__io(struct guest *g, uint16_t port, int out, uint8_t *data)
+{
+	struct i8042 *k = &g->i8042;
+
+	if (port == KBD_DATA && !out) {
+		data[0] = k->obf ? k->out : 0;
+		k->obf = 0;
+	} else if (port == KBD_DATA) {
+		if (k->cmd == KBD_CMD_WCTR)
+			k->ctr = data[0];
+		k->cmd = 0;
+	} else if (!out) {
+		data[0] = k->obf ? KBD_STR_OBF : 0;
+	} else {
+		k->cmd = data[0];
+		k->obf = 1;
+		switch (data[0]) {
+		case KBD_CMD_RCTR: k->out = k->ctr; break;
+		case KBD_CMD_SELFTEST: k->out = 0x55; break;
+		case KBD_CMD_KBDTEST: k->out = 0x00; break;
+		case KBD_RESET:
+			k->obf = 0;
+			guest__stop(g, GUEST_STOP_RESET, "keyboard controller reset");
+			break;
+		default: k->obf = 0; break;
+		}
+	}
+}
+
 static void io__port(struct vcpu *v, uint16_t port, int out, uint8_t *data, int size)
 {
 	struct guest *g = v->g;
@@ -158,11 +198,11 @@ static void io__port(struct vcpu *v, uint16_t port, int out, uint8_t *data, int 
 		if (!out)
 			data[0] = cmos__read(g->cmos_index);
 		return;
+	case KBD_DATA:
 	case KBD_STATUS:
-		if (out && data[0] == KBD_RESET)
-			guest__stop(g, GUEST_STOP_RESET, "keyboard controller reset");
-		else if (!out)
-			data[0] = 0;	/* never busy: reboot=k does not wait */
+		pthread_mutex_lock(&g->io_lock);
+		i8042__io(g, port, out, data);
+		pthread_mutex_unlock(&g->io_lock);
 		return;
 	case SYS_CTRL_A:
 		if (out && (data[0] & 1))
@@ -301,8 +341,13 @@ static void vcpu__io(struct vcpu *v)
 	uint8_t *data = (uint8_t *)r + r->io.data_offset;
 	uint32_t i;
 
-	for (i = 0; i < r->io.count; i++, data += r->io.size)
+	for (i = 0; i < r->io.count; i++, data += r->io.size) {
 		io__port(v, r->io.port, r->io.direction == KVM_EXIT_IO_OUT, data, r->io.size);
+		if (getenv("SPANCTL_TRACE"))
+			fprintf(stderr, "io %s port %#x size %d data %#x\n",
+				r->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
+				r->io.port, r->io.size, data[0]);
+	}
 }
 
 static void *vcpu__thread(void *arg)
@@ -583,6 +628,15 @@ void guest__exit(struct guest *g)
 
 		if (v->started)
 			pthread_join(v->thread, NULL);
+		if (getenv("SPANCTL_TRACE")) {
+			struct kvm_regs r;
+			struct kvm_sregs sr;
+
+			ioctl(v->fd, KVM_GET_REGS, &r);
+			ioctl(v->fd, KVM_GET_SREGS, &sr);
+			fprintf(stderr, "vcpu %u rip %#llx rsp %#llx rflags %#llx cr0 %#llx cr3 %#llx cr4 %#llx efer %#llx cs %#x\n",
+				i, r.rip, r.rsp, r.rflags, sr.cr0, sr.cr3, sr.cr4, sr.efer, sr.cs.selector);
+		}
 		if (v->run)
 			munmap(v->run, g->run_size);
 		if (v->fd >= 0)

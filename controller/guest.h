@@ -36,6 +36,11 @@ enum guest_stop {
 
 struct guest;
 
+struct i8042 {
+	uint8_t ctr, cmd, out;
+	int obf;		/* a byte waits in the output buffer */
+};
+
 struct vcpu {
 	struct guest *g;
 	int id;
@@ -61,6 +66,7 @@ struct guest {
 	pthread_mutex_t io_lock;	/* the devices */
 	struct serial8250 serial;
 	uint8_t cmos_index;
+	struct i8042 i8042;
 	FILE *log;
 	struct ctl_server *server;
 
