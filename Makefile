@@ -61,7 +61,7 @@ SPANMON_SRCS := $(wildcard spanmon/*.c)
 # protocol and server, 8250, option tables).
 SPANCTL_SRCS := $(wildcard controller/*.c)
 SPANCTL_UNIT_SRCS := controller/boot.c controller/proto.c controller/server.c \
-	controller/serial.c controller/options.c
+	controller/serial.c controller/options.c controller/mptable.c
 # The span uAPI: the lab kernel's installed headers when they are there,
 # else controller/kvm_span.h declares the same ABI (size-checked).
 KHDR := $(O)/kernel/include

@@ -20,6 +20,7 @@
 #include "boot.h"
 #include "guest.h"
 #include "kvm_span.h"
+#include "mptable.h"
 #include "span/util.h"
 
 /* At the top of the 32-bit space, out of RAM's way (BOOT_MEM_MAX). */
@@ -33,6 +34,7 @@
 #define KBD_DATA	0x60
 #define KBD_STATUS	0x64	/* read: status; write: command */
 #define KBD_STR_OBF	0x01
+#define KBD_STR_KEYLOCK	0x10	/* set: the keyboard is not locked */
 #define KBD_CMD_RCTR	0x20
 #define KBD_CMD_WCTR	0x60
 #define KBD_CMD_SELFTEST 0xaa
@@ -157,7 +159,7 @@ static void i8042__io(struct guest *g, uint16_t port, int out, uint8_t *data)
 			k->ctr = data[0];
 		k->cmd = 0;
 	} else if (!out) {
-		data[0] = k->obf ? KBD_STR_OBF : 0;
+		data[0] = KBD_STR_KEYLOCK | (k->obf ? KBD_STR_OBF : 0);
 	} else {
 		k->cmd = data[0];
 		k->obf = 1;
@@ -252,8 +254,16 @@ static int vcpu__set_cpuid(struct vcpu *v, char *why, size_t whylen)
 	for (i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 
-		if (e->function == 1)		/* initial APIC ID */
+		/*
+		 * The initial APIC ID, and "running under a hypervisor": KVM
+		 * leaves that bit to the VMM, and without it Linux never looks
+		 * at KVM's leaves (no kvm-clock: a TSC-only clock that nested
+		 * TCG marks unstable, and a guest whose time crawls).
+		 */
+		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x00ffffff) | (uint32_t)v->id << 24;
+			e->ecx |= 1U << 31;
+		}
 		if (e->function == 0xb || e->function == 0x1f)	/* x2APIC ID */
 			e->edx = v->id;
 	}
@@ -343,7 +353,7 @@ static void vcpu__io(struct vcpu *v)
 
 	for (i = 0; i < r->io.count; i++, data += r->io.size) {
 		io__port(v, r->io.port, r->io.direction == KVM_EXIT_IO_OUT, data, r->io.size);
-		if (getenv("SPANCTL_TRACE"))
+		if (v->g->trace)
 			fprintf(stderr, "io %s port %#x size %d data %#x\n",
 				r->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
 				r->io.port, r->io.size, data[0]);
@@ -510,6 +520,12 @@ static int guest__load(struct guest *g, char *why, size_t whylen)
 		reason("%s: %s", g->cfg.kernel, w);
 		return err;
 	}
+	/* Where Linux looks first: the last KiB of base memory (e820-reserved). */
+	if (mptable__write(g->mem + BOOT_EBDA_GPA, BOOT_EBDA_GPA, 0xa0000 - BOOT_EBDA_GPA,
+			   g->nr_vcpus) < 0) {
+		reason("no room for an MP table for %u vCPUs", g->nr_vcpus);
+		return -ENOSPC;
+	}
 	return vcpu__boot_regs(&g->vcpus[0], &bi, why, whylen);
 }
 
@@ -543,6 +559,8 @@ int guest__init(struct guest *g, const struct guest_config *cfg,
 	g->cfg = *cfg;
 	g->server = server;
 	g->state = SPAN_GUEST_BOOTING;
+	/* SPANCTL_TRACE=1: every port I/O, and the vCPUs' registers at the end. */
+	g->trace = getenv("SPANCTL_TRACE") != NULL;
 	pthread_mutex_init(&g->io_lock, NULL);
 	serial8250__init(&g->serial, serial__tx, serial__irq, g);
 
@@ -628,7 +646,7 @@ void guest__exit(struct guest *g)
 
 		if (v->started)
 			pthread_join(v->thread, NULL);
-		if (getenv("SPANCTL_TRACE")) {
+		if (g->trace && v->fd >= 0) {
 			struct kvm_regs r;
 			struct kvm_sregs sr;
 

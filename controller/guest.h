@@ -58,6 +58,7 @@ struct guest {
 	unsigned int nr_vcpus;
 	struct vcpu vcpus[GUEST_MAX_VCPUS];
 	int span;		/* KVM_CAP_SPAN enabled */
+	int trace;		/* SPANCTL_TRACE set */
 	void *kernel, *initrd;	/* the images, until they are in guest memory */
 	size_t kernel_len, initrd_len;
 	char cmdline[1024];

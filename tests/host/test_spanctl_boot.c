@@ -14,6 +14,7 @@
 
 #include "boot.h"
 #include "harness.h"
+#include "mptable.h"
 
 #define MIB (1ULL << 20)
 #define SETUP_END 0x26c		/* the header's end in 6.x kernels */
@@ -272,4 +273,70 @@ TEST(boot_real_bzimage_when_built)
 	       bi.version, bi.setup_bytes, bp_of(mem)->hdr.init_size >> 10);
 	free(mem);
 	free(img);
+}
+
+/* The MP table as Linux's mpparse reads it. */
+TEST(mptable_for_two_cpus)
+{
+	uint8_t buf[1024];
+	uint8_t *mpc, sum = 0;
+	uint16_t len, count;
+	uint32_t ptr;
+	long n;
+	int i, cpus = 0, bsp = 0, ints = 0, ioapic = -1;
+
+	memset(buf, 0xee, sizeof(buf));
+	n = mptable__write(buf, 0x9fc00, sizeof(buf), 2);
+	ASSERT_TRUE(n > 0);
+	EXPECT_EQ(n, mptable__size(2));
+	/* The floating pointer: signature, checksum, pointer to the table. */
+	EXPECT_EQ(memcmp(buf, "_MP_", 4), 0);
+	for (i = 0; i < 16; i++)
+		sum += buf[i];
+	EXPECT_EQ(sum, 0);
+	memcpy(&ptr, buf + 4, 4);
+	EXPECT_EQ(ptr, 0x9fc00 + 16);
+	EXPECT_EQ(buf[8], 1);		/* 16 bytes */
+	EXPECT_EQ(buf[9], 4);		/* MP 1.4 */
+	EXPECT_EQ(buf[11], 0);		/* a table follows, no default config */
+	mpc = buf + 16;
+	EXPECT_EQ(memcmp(mpc, "PCMP", 4), 0);
+	memcpy(&len, mpc + 4, 2);
+	memcpy(&count, mpc + 34, 2);
+	EXPECT_EQ(len + 16, n);
+	for (sum = 0, i = 0; i < len; i++)
+		sum += mpc[i];
+	EXPECT_EQ(sum, 0);
+	/* Walk the entries as mpparse does, by type. */
+	for (i = 44; i < len;) {
+		switch (mpc[i]) {
+		case 0:
+			cpus++;
+			bsp += !!(mpc[i + 3] & 2);
+			EXPECT_EQ(mpc[i + 1], cpus - 1);	/* APIC ID = vCPU id */
+			i += 20;
+			break;
+		case 2:
+			ioapic = mpc[i + 1];
+			i += 8;
+			break;
+		case 3:
+			EXPECT_EQ(mpc[i + 5], mpc[i + 7]);	/* IRQ n on pin n */
+			ints++;
+			i += 8;
+			break;
+		default:
+			i += 8;
+		}
+		count--;
+	}
+	EXPECT_EQ(i, len);
+	EXPECT_EQ(count, 0);
+	EXPECT_EQ(cpus, 2);
+	EXPECT_EQ(bsp, 1);
+	EXPECT_EQ(ioapic, 2);
+	EXPECT_EQ(ints, 16);
+	/* Nothing written past the table. */
+	EXPECT_EQ(buf[n], 0xee);
+	EXPECT_EQ(mptable__write(buf, 0x9fc00, 100, 2), -ENOSPC);
 }

@@ -6,8 +6,9 @@
 # `spanctl console`), console input reaching the guest's shell, status and
 # list, then stop.  Prints how long the guest took to reach user space.
 #
-# Usage: spanctl_guest.sh [MEM]   (default 128M)
+# Usage: spanctl_guest.sh [MEM [CPUS]]   (default 128M, 2: the lab kernel's NR_CPUS)
 mem=${1:-128M}
+cpus=${2:-2}
 g=/span/guest
 # noxsave: under QEMU TCG (7.2) the lab's KVM does not see its guest's
 # XSETBV (CPUID 0xD's size stays at XCR0=1 after the guest enabled AVX), and
@@ -35,11 +36,11 @@ wait_for() {
 		sleep 0.2
 	done
 }
-progress() { sed -n 's/^workload: progress \([0-9]*\).*/\1/p' "$log" | tail -n 1; }
+progress() { sed -n 's/.*workload: progress \([0-9]*\).*/\1/p' "$log" | tail -n 1; }
 
 [ -r "$g/bzImage" ] && [ -r "$g/initramfs.cpio.gz" ] || fail "no guest kernel or initramfs in $g"
 t0=$(now)
-out=$(spanctl start g1 --kernel "$g/bzImage" --initrd "$g/initramfs.cpio.gz" --mem "$mem" \
+out=$(spanctl start g1 --kernel "$g/bzImage" --initrd "$g/initramfs.cpio.gz" --mem "$mem" --cpus "$cpus" \
 	--append "$append" 2>&1) ||
 	fail "spanctl start: $out"
 echo "$out"
@@ -48,14 +49,17 @@ st=$(spanctl status g1 --json) || fail "spanctl status failed"
 echo "$st"
 [ "$(echo "$st" | jq -r .span)" = true ] || fail "not a span guest: $st"
 [ "$(echo "$st" | jq -r .state)" = running ] || fail "not running: $st"
-[ "$(echo "$st" | jq -r .vcpus)" = 1 ] || fail "wanted 1 vCPU: $st"
+[ "$(echo "$st" | jq -r .vcpus)" = "$cpus" ] || fail "wanted $cpus vCPUs: $st"
 
 wait_for 'Linux version' 30 || fail "no kernel banner on the console within 30 s"
 t2=$(now)
 wait_for '^span-guest: user space up' 60 || fail "the guest did not reach user space within 60 s"
 t3=$(now)
-wait_for '^workload: marker "SPAN-WORKLOAD-MARKER' 10 || fail "no workload marker"
-wait_for '^workload: progress 10' 20 || fail "the workload made no progress"
+# SMP through the MP table: the guest brought every vCPU up.
+grep -q "^span-guest: user space up at .* $cpus cpu(s)" "$log" ||
+	fail "the guest does not see $cpus CPUs: $(grep '^span-guest:' "$log")"
+wait_for 'workload: marker "SPAN-WORKLOAD-MARKER' 10 || fail "no workload marker"
+wait_for 'workload: progress [1-9]' 20 || fail "the workload made no progress"
 t4=$(now)
 p1=$(progress)
 sleep 2
