@@ -61,7 +61,8 @@ SPANMON_SRCS := $(wildcard spanmon/*.c)
 # protocol and server, 8250, option tables).
 SPANCTL_SRCS := $(wildcard controller/*.c)
 SPANCTL_UNIT_SRCS := controller/boot.c controller/proto.c controller/server.c \
-	controller/serial.c controller/options.c controller/mptable.c
+	controller/serial.c controller/options.c controller/mptable.c \
+	controller/pci.c
 # The span uAPI: the lab kernel's installed headers when they are there,
 # else controller/kvm_span.h declares the same ABI (size-checked).
 KHDR := $(O)/kernel/include
@@ -116,9 +117,21 @@ $(O)/guest/workload: controller/guest/workload.c
 
 $(GUEST_INITRD): $(O)/guest/workload controller/guest/init scripts/guest-initramfs.sh
 	$(call msg,GEN,$@)
-	$(Q)scripts/guest-initramfs.sh $@ $(O)/guest/workload
+	$(Q)scripts/guest-initramfs.sh $@ controller/guest/init $(O)/guest/workload
 
-guest: $(GUEST_INITRD)
+# A featurevisor's initramfs: busybox, controller/fv/init, the example
+# featurevisor (on libspanfv).
+FV_INITRD := $(O)/guest/fv.cpio.gz
+$(O)/guest/spanfv-marker: controller/fv/spanfv-marker.c controller/fv/libspanfv.c \
+		controller/fv/libspanfv.h controller/pci.h
+	$(call msg,CCLD,$@ [static])
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) -o $@
+
+$(FV_INITRD): $(O)/guest/spanfv-marker controller/fv/init scripts/guest-initramfs.sh
+	$(call msg,GEN,$@)
+	$(Q)scripts/guest-initramfs.sh $@ controller/fv/init $(O)/guest/spanfv-marker
+
+guest: $(GUEST_INITRD) $(FV_INITRD)
 .PHONY: guest
 
 # ---- BPF: vmlinux.h, objects, skeletons, apps ----------------------------------
@@ -179,9 +192,9 @@ kernel: setup
 # The lab's copy of the programs: the same binaries, gathered in one place.
 # The span guest's initramfs rides along in guest/ (with the lab's bzImage,
 # which scripts/lab-initramfs.sh adds).
-$(O)/lab-bin/.stamp: $(PROGS) $(GUEST_INITRD)
+$(O)/lab-bin/.stamp: $(PROGS) $(GUEST_INITRD) $(FV_INITRD)
 	$(Q)mkdir -p $(@D)/guest && cp $(PROGS) $(@D)/ && \
-		cp $(GUEST_INITRD) $(@D)/guest/ && touch $@
+		cp $(GUEST_INITRD) $(FV_INITRD) $(@D)/guest/ && touch $@
 
 lab-deps: kernel $(O)/lab-bin/.stamp
 .PHONY: lab-deps

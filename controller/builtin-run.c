@@ -11,8 +11,7 @@
 #include <unistd.h>
 
 #include "boot.h"
-#include "guest.h"
-#include "server.h"
+#include "controller.h"
 #include "spanctl.h"
 
 static const char run_usage[] = "NAME --kernel BZIMAGE [--initrd FILE] [options]";
@@ -44,110 +43,6 @@ static const struct opt run_opts[] = {
 	OPT_END(),
 };
 
-static struct ctl_server *the_server;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	if (the_server)
-		ctl_server__quit(the_server);
-}
-
-static void op_status(void *ctx, struct span_msg_status *st)
-{
-	guest__status(ctx, st);
-}
-
-static void op_stop(void *ctx)
-{
-	guest__stop(ctx, GUEST_STOP_REQUEST, "spanctl stop");
-}
-
-static void op_console_input(void *ctx, const char *buf, size_t len)
-{
-	guest__console_input(ctx, buf, len);
-}
-
-static const struct ctl_ops guest_ops = {
-	.status = op_status,
-	.stop = op_stop,
-	.console_input = op_console_input,
-};
-
-/* Tell `spanctl start` how it went: "ok" or the one-line reason. */
-static void notify(int fd, const char *msg)
-{
-	if (fd < 0)
-		return;
-	/* If the parent is gone there is nobody to tell. */
-	(void)!write(fd, msg, strlen(msg));
-	close(fd);
-}
-
-static int controller__main(const char *name, int notify_fd)
-{
-	static struct ctl_server srv;
-	static struct guest g;
-	char sock[108], log[256], why[256], msg[300];
-	const char *dir = span_run_dir();
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct guest_config cfg = {
-		.name = name, .kernel = args.kernel, .initrd = args.initrd,
-		.append = args.append, .mem_size = args.mem, .nr_vcpus = args.cpus,
-		.no_span = args.no_span,
-	};
-	int err;
-
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		snprintf(msg, sizeof(msg), "spanctl: %s: %s\n", dir, strerror(errno));
-		goto fail;
-	}
-	if (span_path(sock, sizeof(sock), dir, name, ".sock") ||
-	    span_path(log, sizeof(log), dir, name, ".log")) {
-		snprintf(msg, sizeof(msg), "spanctl: %s: path too long\n", dir);
-		goto fail;
-	}
-	cfg.log = args.log ? args.log : log;
-
-	err = ctl_server__init(&srv, sock, &guest_ops, &g);
-	if (err == -EADDRINUSE) {
-		snprintf(msg, sizeof(msg), "spanctl: guest '%s' already runs\n", name);
-		goto fail;
-	}
-	if (err) {
-		snprintf(msg, sizeof(msg), "spanctl: %s: %s\n", sock, strerror(-err));
-		goto fail;
-	}
-	if (guest__init(&g, &cfg, &srv, why, sizeof(why)) ||
-	    guest__start(&g, why, sizeof(why))) {
-		snprintf(msg, sizeof(msg), "spanctl: guest '%s': %s\n", name, why);
-		guest__exit(&g);
-		ctl_server__exit(&srv);
-		goto fail;
-	}
-	the_server = &srv;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	notify(notify_fd, "ok");
-
-	err = ctl_server__run(&srv);
-	guest__stop(&g, err ? GUEST_STOP_ERROR : GUEST_STOP_REQUEST,
-		    err ? "control socket: %s" : "signal", strerror(-err));
-	guest__exit(&g);
-	ctl_server__exit(&srv);
-	fprintf(stderr, "spanctl: guest '%s' %s (%s), %llu exits\n", name,
-		guest__stop_name(g.stop_reason), g.stop_why, (unsigned long long)g.exits);
-	return g.stop_reason == GUEST_STOP_ERROR ? SPANCTL_EXIT_FAIL : 0;
-fail:
-	if (notify_fd >= 0)
-		notify(notify_fd, msg);
-	else
-		fputs(msg, stderr);
-	return SPANCTL_EXIT_FAIL;
-}
-
 static int run__args(const char *cmd, const char *examples, int argc, char **argv,
 		     char **name)
 {
@@ -160,12 +55,23 @@ static int run__args(const char *cmd, const char *examples, int argc, char **arg
 	return ret;
 }
 
+static int run__main(const char *name, int notify_fd)
+{
+	struct guest_config cfg = {
+		.name = name, .kernel = args.kernel, .initrd = args.initrd,
+		.append = args.append, .log = args.log, .mem_size = args.mem,
+		.nr_vcpus = args.cpus, .no_span = args.no_span,
+	};
+
+	return controller__main(name, &cfg, notify_fd);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	char *name;
 	int ret = run__args("run", run_examples, argc, argv, &name);
 
-	return ret >= 0 ? ret : controller__main(name, -1);
+	return ret >= 0 ? ret : run__main(name, -1);
 }
 
 int cmd_start(int argc, char **argv)
@@ -200,7 +106,7 @@ int cmd_start(int argc, char **argv)
 				close(fd);
 			}
 		}
-		_exit(controller__main(name, p[1]));
+		_exit(run__main(name, p[1]));
 	}
 	close(p[1]);
 	n = read(p[0], buf, sizeof(buf) - 1);

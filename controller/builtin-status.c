@@ -27,9 +27,15 @@ static const char *state__name(uint32_t s)
 	}
 }
 
+static const char *fv__state(uint32_t s)
+{
+	return s == SPAN_FV_RUNNING ? "running" : s == SPAN_FV_STOPPED ? "stopped" : "unknown";
+}
+
 void status__print(FILE *f, const struct span_msg_status *st, int as_json)
 {
-	char name[SPAN_NAME_MAX];
+	char name[SPAN_NAME_MAX], fvname[SPAN_NAME_MAX];
+	uint32_t i, n = st->nr_fvs < SPAN_MAX_FVS ? st->nr_fvs : SPAN_MAX_FVS;
 
 	memcpy(name, st->name, sizeof(name));
 	name[sizeof(name) - 1] = 0;
@@ -38,11 +44,28 @@ void status__print(FILE *f, const struct span_msg_status *st, int as_json)
 		span_json_str(f, name, sizeof(name));
 		fprintf(f, ",\"state\":\"%s\",\"span\":%s,\"pid\":%d,\"vcpus\":%u,"
 			"\"vcpu_owner\":\"%s\",\"mem_bytes\":%llu,\"uptime_s\":%.3f,"
-			"\"exits\":%llu,\"console_bytes\":%llu,\"featurevisors\":[]}\n",
+			"\"exits\":%llu,\"console_bytes\":%llu,\"featurevisors\":[",
 			state__name(st->state), st->span ? "true" : "false", st->pid,
 			st->nr_vcpus, st->vcpu_owner ? "L1" : "L0",
 			(unsigned long long)st->mem_bytes, st->uptime_ns / 1e9,
 			(unsigned long long)st->exits, (unsigned long long)st->console_bytes);
+		for (i = 0; i < n; i++) {
+			const struct span_fv_status *v = &st->fvs[i];
+
+			memcpy(fvname, v->name, sizeof(fvname));
+			fvname[sizeof(fvname) - 1] = 0;
+			fprintf(f, "%s{\"name\":", i ? "," : "");
+			span_json_str(f, fvname, sizeof(fvname));
+			fprintf(f, ",\"state\":\"%s\",\"attached\":%s,\"readonly\":%s,"
+				"\"window_gpa\":%llu,\"window_bytes\":%llu,\"attach_s\":%.6f,"
+				"\"detach_s\":%.6f,\"mem_bytes\":%llu,\"exits\":%llu}",
+				fv__state(v->state), v->attached ? "true" : "false",
+				v->readonly ? "true" : "false",
+				(unsigned long long)v->window_gpa, (unsigned long long)v->window_size,
+				v->attach_ns / 1e9, v->detach_ns / 1e9,
+				(unsigned long long)v->mem_bytes, (unsigned long long)v->exits);
+		}
+		fprintf(f, "]}\n");
 		return;
 	}
 	fprintf(f, "guest          %s (%s, controller pid %d)\n", name,
@@ -52,7 +75,22 @@ void status__print(FILE *f, const struct span_msg_status *st, int as_json)
 	fprintf(f, "memory         %llu MiB\n", (unsigned long long)(st->mem_bytes >> 20));
 	fprintf(f, "exits          %llu\n", (unsigned long long)st->exits);
 	fprintf(f, "console        %llu bytes\n", (unsigned long long)st->console_bytes);
-	fprintf(f, "featurevisors  %u\n", st->nr_fvs);
+	fprintf(f, "featurevisors  %u\n", n);
+	for (i = 0; i < n; i++) {
+		const struct span_fv_status *v = &st->fvs[i];
+
+		memcpy(fvname, v->name, sizeof(fvname));
+		fvname[sizeof(fvname) - 1] = 0;
+		fprintf(f, "  %-12s %s, %s", fvname, fv__state(v->state),
+			v->attached ? (v->readonly ? "attached read-only" : "attached") : "detached");
+		if (v->attached)
+			fprintf(f, " at L1 %#llx", (unsigned long long)v->window_gpa);
+		if (v->attach_ns)
+			fprintf(f, ", attach %.3f ms", v->attach_ns / 1e6);
+		if (v->detach_ns)
+			fprintf(f, ", detach %.3f ms", v->detach_ns / 1e6);
+		fprintf(f, "\n");
+	}
 }
 
 int cmd_status(int argc, char **argv)

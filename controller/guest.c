@@ -43,7 +43,7 @@
 #define SYS_CTRL_A	0x92	/* bit 0: fast reset */
 #define RESET_CTRL	0xcf9
 
-#define DEFAULT_CMDLINE	"console=ttyS0 i8042.nokbd i8042.noaux reboot=k panic=1 pci=off"
+#define DEFAULT_CMDLINE	"console=ttyS0 i8042.nokbd i8042.noaux reboot=k panic=1"
 
 #define reason(...) snprintf(why, whylen, __VA_ARGS__)
 
@@ -180,6 +180,12 @@ static void io__port(struct vcpu *v, uint16_t port, int out, uint8_t *data, int 
 {
 	struct guest *g = v->g;
 
+	if (g->cfg.fv && port >= PCI_CONF_ADDR && port < PCI_CONF_DATA + 4) {
+		pthread_mutex_lock(&g->io_lock);
+		pci__io(&g->pci, port, out, data, size);
+		pthread_mutex_unlock(&g->io_lock);
+		return;
+	}
 	if (port >= COM1_PORT && port < COM1_PORT + 8) {
 		pthread_mutex_lock(&g->io_lock);
 		if (out)
@@ -446,7 +452,7 @@ static int vm__init(struct guest *g, char *why, size_t whylen)
 		return -errno;
 	}
 	/* A span guest, but an ordinary VM to itself. */
-	if (g->cfg.no_span)
+	if (g->cfg.no_span || g->cfg.fv)
 		goto plain;
 	if (ioctl(g->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SPAN) <= 0) {
 		reason("this kernel's KVM has no span support (KVM_CAP_SPAN; --no-span runs a plain VM)");
@@ -503,6 +509,13 @@ static int guest__load(struct guest *g, char *why, size_t whylen)
 	int n, err;
 
 	n = snprintf(g->cmdline, sizeof(g->cmdline), "%s", DEFAULT_CMDLINE);
+	/* A span guest has no PCI; a featurevisor's L1 has the window on it. */
+	if (g->cfg.fv)
+		n += snprintf(g->cmdline + n, sizeof(g->cmdline) - n, " span.window=%#llx,%#llx",
+			      (unsigned long long)g->cfg.window_gpa,
+			      (unsigned long long)g->cfg.window_size);
+	else
+		n += snprintf(g->cmdline + n, sizeof(g->cmdline) - n, " pci=off");
 	/* Hand the guest the TSC's frequency: calibration is slow and flaky nested. */
 	if (g->tsc_khz)
 		n += snprintf(g->cmdline + n, sizeof(g->cmdline) - n, " tsc_early_khz=%u",
@@ -563,6 +576,8 @@ int guest__init(struct guest *g, const struct guest_config *cfg,
 	g->trace = getenv("SPANCTL_TRACE") != NULL;
 	pthread_mutex_init(&g->io_lock, NULL);
 	serial8250__init(&g->serial, serial__tx, serial__irq, g);
+	if (cfg->fv)
+		pci__init(&g->pci, cfg->window_gpa, cfg->window_size);
 
 	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > GUEST_MAX_VCPUS) {
 		reason("%u vCPUs: 1..%d are supported", cfg->nr_vcpus, GUEST_MAX_VCPUS);
@@ -634,7 +649,8 @@ void guest__stop(struct guest *g, enum guest_stop r, const char *fmt, ...)
 		if (!pthread_equal(v->thread, pthread_self()))
 			pthread_kill(v->thread, SIGUSR1);
 	}
-	ctl_server__quit(g->server);
+	if (g->on_stop)
+		g->on_stop(g, g->on_stop_arg);
 }
 
 void guest__exit(struct guest *g)

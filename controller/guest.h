@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pci.h"
 #include "serial.h"
 #include "server.h"
 
@@ -25,6 +26,12 @@ struct guest_config {
 	uint64_t mem_size;
 	unsigned int nr_vcpus;
 	int no_span;		/* a plain VM, for a KVM without span */
+	/*
+	 * A featurevisor's L1: a plain VM with the span window device on a
+	 * PCI bus at window_gpa (told on its command line as span.window=).
+	 */
+	int fv;
+	uint64_t window_gpa, window_size;
 };
 
 enum guest_stop {
@@ -69,7 +76,11 @@ struct guest {
 	uint8_t cmos_index;
 	struct i8042 i8042;
 	FILE *log;
-	struct ctl_server *server;
+	struct ctl_server *server;	/* NULL for a featurevisor */
+	struct pci_bus pci;		/* a featurevisor's */
+	/* Called once, from the thread that stops the guest. */
+	void (*on_stop)(struct guest *g, void *arg);
+	void *on_stop_arg;
 
 	volatile int state;		/* enum span_guest_state */
 	volatile int stopping;

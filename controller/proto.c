@@ -23,6 +23,9 @@ static const struct {
 	[SPAN_MSG_STOP]		= { "stop", 0 },
 	[SPAN_MSG_CONSOLE]	= { "console", sizeof(struct span_msg_console) },
 	[SPAN_MSG_CONSOLE_DATA]	= { "console-data", -1 },
+	[SPAN_MSG_FV_START]	= { "fv-start", sizeof(struct span_msg_fv_start) },
+	[SPAN_MSG_ATTACH]	= { "attach", sizeof(struct span_msg_fv) },
+	[SPAN_MSG_DETACH]	= { "detach", sizeof(struct span_msg_fv) },
 };
 
 long span_msg__payload_len(uint32_t type)

@@ -27,6 +27,9 @@ enum span_msg_type {
 	SPAN_MSG_STOP,		/* request: no payload; reply OK, then the guest stops */
 	SPAN_MSG_CONSOLE,	/* request: struct span_msg_console; reply OK, then a stream */
 	SPAN_MSG_CONSOLE_DATA,	/* stream: 1..SPAN_MSG_MAX_PAYLOAD bytes of console */
+	SPAN_MSG_FV_START,	/* request: struct span_msg_fv_start; reply OK */
+	SPAN_MSG_ATTACH,	/* request: struct span_msg_fv; reply OK */
+	SPAN_MSG_DETACH,	/* request: struct span_msg_fv; reply OK */
 	SPAN_MSG_NR_TYPES,
 };
 
@@ -45,6 +48,29 @@ enum span_guest_state {
 	SPAN_GUEST_STOPPING,
 };
 
+#define SPAN_MAX_FVS		4	/* featurevisors per guest */
+#define SPAN_PATH_MAX		256
+
+enum span_fv_state {
+	SPAN_FV_NONE,
+	SPAN_FV_RUNNING,	/* its L1 VM runs */
+	SPAN_FV_STOPPED,	/* its L1 stopped (reset, error): detached */
+};
+
+struct span_fv_status {
+	char name[SPAN_NAME_MAX];
+	uint32_t state;		/* enum span_fv_state */
+	uint32_t attached;	/* 1: a window onto the guest */
+	uint32_t readonly;
+	uint32_t pad;
+	uint64_t window_gpa;	/* in the L1 */
+	uint64_t window_size;
+	uint64_t attach_ns;	/* the last KVM_SPAN_ATTACH, in the controller */
+	uint64_t detach_ns;	/* the last KVM_SPAN_DETACH */
+	uint64_t mem_bytes;	/* the L1's own memory */
+	uint64_t exits;
+};
+
 struct span_msg_status {
 	char name[SPAN_NAME_MAX];
 	uint32_t state;		/* enum span_guest_state */
@@ -56,7 +82,23 @@ struct span_msg_status {
 	uint64_t uptime_ns;
 	uint64_t console_bytes;	/* written by the guest to its 8250 */
 	int32_t pid;		/* the controller's */
-	uint32_t nr_fvs;	/* featurevisors (none yet) */
+	uint32_t nr_fvs;	/* entries used in fvs[] */
+	struct span_fv_status fvs[SPAN_MAX_FVS];
+};
+
+struct span_msg_fv_start {
+	char name[SPAN_NAME_MAX];	/* NUL-terminated, a valid name */
+	uint64_t mem_bytes;
+	char kernel[SPAN_PATH_MAX];	/* absolute paths, NUL-terminated */
+	char initrd[SPAN_PATH_MAX];
+	char append[SPAN_PATH_MAX];	/* may be empty */
+};
+
+#define SPAN_ATTACH_READONLY	(1U << 0)
+
+struct span_msg_fv {
+	char name[SPAN_NAME_MAX];
+	uint32_t flags;		/* ATTACH: SPAN_ATTACH_*; DETACH: 0 */
 };
 
 #define SPAN_CONSOLE_FOLLOW	(1U << 0)	/* stream live output after the backlog */

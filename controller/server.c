@@ -233,6 +233,40 @@ static int client__console(struct ctl_server *s, struct ctl_client *c, uint32_t 
 	return err ? err : (c->follow ? 0 : -ECONNRESET);
 }
 
+/* A featurevisor request: names are checked here, the work by the guest. */
+static int client__fv(struct ctl_server *s, struct ctl_client *c, uint32_t type,
+		      const void *payload)
+{
+	struct span_msg_fv_start start;
+	struct span_msg_fv fv;
+	char why[128] = "not supported by this controller";
+	const char *name;
+	int err = -ENOTSUP;
+
+	if (type == SPAN_MSG_FV_START) {
+		memcpy(&start, payload, sizeof(start));
+		name = start.name;
+		if (!memchr(start.kernel, 0, sizeof(start.kernel)) ||
+		    !memchr(start.initrd, 0, sizeof(start.initrd)) ||
+		    !memchr(start.append, 0, sizeof(start.append)))
+			return span_msg__send_error(c->fd, EINVAL, "unterminated path");
+	} else {
+		memcpy(&fv, payload, sizeof(fv));
+		name = fv.name;
+	}
+	if (!memchr(name, 0, SPAN_NAME_MAX) || !span_name__valid(name))
+		return span_msg__send_error(c->fd, EINVAL, "bad featurevisor name");
+	if (type == SPAN_MSG_FV_START && s->ops->fv_start)
+		err = s->ops->fv_start(s->ctx, &start, why, sizeof(why));
+	else if (type == SPAN_MSG_ATTACH && s->ops->attach)
+		err = s->ops->attach(s->ctx, &fv, why, sizeof(why));
+	else if (type == SPAN_MSG_DETACH && s->ops->detach)
+		err = s->ops->detach(s->ctx, &fv, why, sizeof(why));
+	if (err)
+		return span_msg__send_error(c->fd, -err, "%s", why);
+	return span_msg__send(c->fd, SPAN_MSG_OK, NULL, 0);
+}
+
 static int client__request(struct ctl_server *s, struct ctl_client *c,
 			   const struct span_msg_hdr *h, const void *payload)
 {
@@ -252,6 +286,10 @@ static int client__request(struct ctl_server *s, struct ctl_client *c,
 	case SPAN_MSG_CONSOLE:
 		memcpy(&con, payload, sizeof(con));
 		return client__console(s, c, con.flags);
+	case SPAN_MSG_FV_START:
+	case SPAN_MSG_ATTACH:
+	case SPAN_MSG_DETACH:
+		return client__fv(s, c, h->type, payload);
 	case SPAN_MSG_CONSOLE_DATA:
 		if (!c->follow)
 			return span_msg__send_error(c->fd, EPROTO,
@@ -329,7 +367,7 @@ void ctl_server__console(struct ctl_server *s, const char *buf, size_t len)
 	size_t i;
 	int k;
 
-	if (!len)
+	if (!len || !s)
 		return;
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < len; i++)

@@ -22,6 +22,10 @@ struct ctl_ops {
 	void (*stop)(void *ctx);
 	/* Bytes typed into `spanctl console`. */
 	void (*console_input)(void *ctx, const char *buf, size_t len);
+	/* Featurevisors: 0, or -errno with a one-line reason in why. */
+	int (*fv_start)(void *ctx, const struct span_msg_fv_start *req, char *why, size_t len);
+	int (*attach)(void *ctx, const struct span_msg_fv *req, char *why, size_t len);
+	int (*detach)(void *ctx, const struct span_msg_fv *req, char *why, size_t len);
 };
 
 #define CTL_MAX_CLIENTS		16

@@ -18,6 +18,9 @@ static const struct spanctl_cmd cmds[] = {
 	{ "status",  cmd_status,  "one guest's state, vCPUs, memory and featurevisors" },
 	{ "list",    cmd_list,    "every guest on this host" },
 	{ "stop",    cmd_stop,    "stop a guest and its controller" },
+	{ "fv",      cmd_fv,      "fv start: boot a featurevisor (an L1 VM) for a guest" },
+	{ "attach",  cmd_attach,  "give a featurevisor a window onto the guest's memory" },
+	{ "detach",  cmd_detach,  "take the window away again" },
 };
 
 static void usage(FILE *f)
@@ -43,6 +46,8 @@ static void usage(FILE *f)
 "    spanctl console g1             # Ctrl-] leaves\n"
 "    spanctl status g1 --json\n"
 "    spanctl list\n"
+"    spanctl fv start g1 scan --kernel bzImage --initrd fv.cpio.gz\n"
+"    spanctl attach g1 scan --readonly; spanctl detach g1 scan\n"
 "    spanctl stop g1\n");
 }
 

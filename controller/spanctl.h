@@ -26,6 +26,9 @@ int cmd_console(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
+int cmd_fv(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
 
 /*
  * Parse a subcommand's arguments: exactly nargs positional ones (names in
