@@ -62,7 +62,7 @@ SPANMON_SRCS := $(wildcard spanmon/*.c)
 SPANCTL_SRCS := $(wildcard controller/*.c)
 SPANCTL_UNIT_SRCS := controller/boot.c controller/proto.c controller/server.c \
 	controller/serial.c controller/options.c controller/mptable.c \
-	controller/pci.c
+	controller/pci.c controller/fv/libspanfv.c
 # The span uAPI: the lab kernel's installed headers when they are there,
 # else controller/kvm_span.h declares the same ABI (size-checked).
 KHDR := $(O)/kernel/include
@@ -169,6 +169,7 @@ $(O)/bin/spanmon: $(SPANMON_SRCS) $(wildcard spanmon/*.h) bpf/spanmon.h \
 $(O)/tests/host/unit: tests/host/harness.c $(HOST_TEST_SRCS) $(LIB_SRCS) \
 		spanmon/format.c spanmon/format.h bpf/spanmon.h \
 		spanmon/fold.c spanmon/fold.h $(SPANCTL_UNIT_SRCS) $(wildcard controller/*.h) \
+		controller/fv/libspanfv.h \
 		tests/host/harness.h $(wildcard include/span/*.h)
 	$(call msg,CCLD,$@ [asan+ubsan])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host -Ispanmon \

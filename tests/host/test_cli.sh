@@ -114,6 +114,16 @@ bad_arg spanctl_status_unknown_opt "$bin/spanctl" status g1 --yaml
 bad_arg spanctl_console_bad_name "$bin/spanctl" console 'a b'
 bad_arg spanctl_stop_bad_timeout "$bin/spanctl" stop g1 --timeout 0
 bad_arg spanctl_list_extra "$bin/spanctl" list g1
+bad_arg spanctl_fv_no_subcommand "$bin/spanctl" fv
+bad_arg spanctl_fv_bad_subcommand "$bin/spanctl" fv stop g1 scan
+bad_arg spanctl_fv_start_no_kernel "$bin/spanctl" fv start g1 scan --initrd x
+bad_arg spanctl_fv_start_one_name "$bin/spanctl" fv start g1 --kernel x --initrd y
+bad_arg spanctl_fv_start_bad_name "$bin/spanctl" fv start g1 'a/b' --kernel x --initrd y
+bad_arg spanctl_fv_start_bad_mem "$bin/spanctl" fv start g1 scan --kernel x --initrd y --mem 0
+bad_arg spanctl_attach_one_name "$bin/spanctl" attach g1
+bad_arg spanctl_attach_unknown_opt "$bin/spanctl" attach g1 scan --writable
+bad_arg spanctl_detach_readonly "$bin/spanctl" detach g1 scan --readonly
+bad_arg spanctl_detach_extra "$bin/spanctl" detach g1 scan more
 help spanctl_help "$bin/spanctl" --help
 help spanctl_run_help "$bin/spanctl" run --help
 help spanctl_start_help "$bin/spanctl" start -h
@@ -121,9 +131,18 @@ help spanctl_console_help "$bin/spanctl" console --help
 help spanctl_status_help "$bin/spanctl" status --help
 help spanctl_list_help "$bin/spanctl" list --help
 help spanctl_stop_help "$bin/spanctl" stop --help
+help spanctl_fv_help "$bin/spanctl" fv start --help
+help spanctl_attach_help "$bin/spanctl" attach --help
+help spanctl_detach_help "$bin/spanctl" detach -h
 not_found spanctl_status_unknown_guest "$bin/spanctl" status nosuch
 not_found spanctl_console_unknown_guest "$bin/spanctl" console nosuch
 not_found spanctl_stop_unknown_guest "$bin/spanctl" stop nosuch
+not_found spanctl_attach_unknown_guest "$bin/spanctl" attach nosuch scan
+not_found spanctl_detach_unknown_guest "$bin/spanctl" detach nosuch scan
+not_found spanctl_fv_start_unknown_guest "$bin/spanctl" fv start nosuch scan \
+	--kernel "$bin/spanctl" --initrd "$bin/spanctl"
+not_found spanctl_fv_start_missing_kernel "$bin/spanctl" fv start g1 scan \
+	--kernel "$run_dir/nonexistent" --initrd "$bin/spanctl"
 # A bad image is refused before any VM exists: one line, exit 1.
 printf 'not a kernel' >"$run_dir/junk"
 not_found spanctl_run_not_a_kernel "$bin/spanctl" run g1 --kernel "$run_dir/junk"

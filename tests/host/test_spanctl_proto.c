@@ -130,8 +130,22 @@ static void fake_input(void *ctx, const char *buf, size_t len)
 	}
 }
 
+static char fake_attached[SPAN_NAME_MAX];
+
+static int fake_attach(void *ctx, const struct span_msg_fv *req, char *why, size_t len)
+{
+	(void)ctx;
+	if (strcmp(req->name, "scan")) {
+		snprintf(why, len, "no featurevisor named '%s'", req->name);
+		return -ENOENT;
+	}
+	memcpy(fake_attached, req->name, sizeof(fake_attached));
+	return 0;
+}
+
 static const struct ctl_ops fake_ops = {
 	.status = fake_status, .stop = fake_stop, .console_input = fake_input,
+	.attach = fake_attach,
 };
 
 static void *fake_thread(void *arg)
@@ -263,6 +277,44 @@ TEST(server_answers_malformed_and_keeps_running)
 	/* The socket is gone with its controller: connecting says so. */
 	EXPECT_EQ(ctl__connect(f.path), -ENOENT);
 	rmdir(f.dir);
+}
+
+TEST(server_featurevisor_requests)
+{
+	static char rep[SPAN_MSG_BUF_SIZE];
+	struct span_msg_fv req = { .name = "scan" };
+	struct span_msg_fv_start start;
+	struct fake f;
+	int fd;
+
+	ASSERT_EQ(fake_start(&f), 0);
+	fd = connect_timed(f.path);
+	ASSERT_TRUE(fd >= 0);
+	/* Reaches the guest's operation, whose errors come back as ERROR. */
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_ATTACH, &req, sizeof(req), rep, sizeof(rep)), SPAN_MSG_OK);
+	EXPECT_STREQ(fake_attached, "scan");
+	snprintf(req.name, sizeof(req.name), "other");
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_ATTACH, &req, sizeof(req), rep, sizeof(rep)), SPAN_MSG_ERROR);
+	EXPECT_EQ(((struct span_msg_error *)(rep + 8))->err, ENOENT);
+	/* Names are checked before the guest sees them. */
+	memset(req.name, 'a', sizeof(req.name));	/* unterminated */
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_ATTACH, &req, sizeof(req), rep, sizeof(rep)), SPAN_MSG_ERROR);
+	EXPECT_EQ(((struct span_msg_error *)(rep + 8))->err, EINVAL);
+	snprintf(req.name, sizeof(req.name), "../x");
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_DETACH, &req, sizeof(req), rep, sizeof(rep)), SPAN_MSG_ERROR);
+	/* An operation this controller lacks (detach, fv start) says so. */
+	snprintf(req.name, sizeof(req.name), "scan");
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_DETACH, &req, sizeof(req), rep, sizeof(rep)), SPAN_MSG_ERROR);
+	EXPECT_EQ(((struct span_msg_error *)(rep + 8))->err, ENOTSUP);
+	memset(&start, 'x', sizeof(start));
+	snprintf(start.name, sizeof(start.name), "scan");
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_FV_START, &start, sizeof(start), rep, sizeof(rep)),
+		  SPAN_MSG_ERROR);
+	EXPECT_TRUE(strstr(((struct span_msg_error *)(rep + 8))->msg, "unterminated") != NULL);
+	/* Still serving. */
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_STATUS, NULL, 0, rep, sizeof(rep)), SPAN_MSG_STATUS_REPLY);
+	close(fd);
+	fake_finish(&f);
 }
 
 TEST(server_replaces_a_dead_controllers_socket)
