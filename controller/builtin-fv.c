@@ -45,6 +45,35 @@ static int abs_path(char *dst, const char *src, const char *what)
 	return 0;
 }
 
+static const struct opt fv_stop_opts[] = {
+	OPT_END(),
+};
+
+/* spanctl fv stop GUEST FV: stop its L1 at once, as if killed. */
+static int fv__stop(int argc, char **argv)
+{
+	static char buf[SPAN_MSG_BUF_SIZE];
+	struct span_msg_fv req = { .flags = 0 };
+	char *names[2];
+	int ret, fd, type;
+
+	ret = spanctl__args("fv stop", "GUEST FV", "    spanctl fv stop g1 scan\n",
+			    fv_stop_opts, argc, argv, names, 2);
+	if (ret >= 0)
+		return ret;
+	snprintf(req.name, sizeof(req.name), "%s", names[1]);
+	fd = spanctl__connect("fv stop", names[0]);
+	if (fd < 0)
+		return SPANCTL_EXIT_FAIL;
+	type = ctl__call(fd, SPAN_MSG_FV_STOP, &req, sizeof(req), buf, sizeof(buf));
+	close(fd);
+	if (type != SPAN_MSG_OK) {
+		spanctl__bad_reply("fv stop", names[0], type, buf);
+		return SPANCTL_EXIT_FAIL;
+	}
+	return 0;
+}
+
 int cmd_fv(int argc, char **argv)
 {
 	static char buf[SPAN_MSG_BUF_SIZE];
@@ -52,9 +81,11 @@ int cmd_fv(int argc, char **argv)
 	char *names[2];
 	int ret, fd, type;
 
+	if (argc >= 1 && !strcmp(argv[0], "stop"))
+		return fv__stop(argc - 1, argv + 1);
 	if (argc < 1 || (strcmp(argv[0], "start") && strcmp(argv[0], "-h") &&
 			 strcmp(argv[0], "--help"))) {
-		fprintf(stderr, "spanctl fv: unknown or missing subcommand (fv start)\n");
+		fprintf(stderr, "spanctl fv: unknown or missing subcommand (fv start, fv stop)\n");
 		return SPANCTL_EXIT_USAGE;
 	}
 	if (strcmp(argv[0], "start"))

@@ -202,6 +202,29 @@ static int op_detach(void *ctx, const struct span_msg_fv *req, char *why, size_t
 	return err;
 }
 
+/* Like killing the L1: it stops at once, and on_stop detaches it. */
+static int op_fv_stop(void *ctx, const struct span_msg_fv *req, char *why, size_t whylen)
+{
+	struct controller *c = ctx;
+	struct fv *f;
+
+	if (req->flags) {
+		reason("unknown flags %#x", req->flags);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->fv_lock);
+	f = fv__lookup(c, req->name, why, whylen);
+	pthread_mutex_unlock(&c->fv_lock);
+	if (!f)
+		return -ENOENT;
+	if (f->stopped) {
+		reason("featurevisor '%s' has stopped already", f->name);
+		return -EALREADY;
+	}
+	guest__stop(&f->vm, GUEST_STOP_REQUEST, "spanctl fv stop");
+	return 0;
+}
+
 static void op_status(void *ctx, struct span_msg_status *st)
 {
 	struct controller *c = ctx;
@@ -251,6 +274,7 @@ static const struct ctl_ops controller_ops = {
 	.fv_start = op_fv_start,
 	.attach = op_attach,
 	.detach = op_detach,
+	.fv_stop = op_fv_stop,
 };
 
 /* The guest stopped: so does the controller. */

@@ -26,6 +26,7 @@ static const struct {
 	[SPAN_MSG_FV_START]	= { "fv-start", sizeof(struct span_msg_fv_start) },
 	[SPAN_MSG_ATTACH]	= { "attach", sizeof(struct span_msg_fv) },
 	[SPAN_MSG_DETACH]	= { "detach", sizeof(struct span_msg_fv) },
+	[SPAN_MSG_FV_STOP]	= { "fv-stop", sizeof(struct span_msg_fv) },
 };
 
 long span_msg__payload_len(uint32_t type)

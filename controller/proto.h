@@ -30,6 +30,7 @@ enum span_msg_type {
 	SPAN_MSG_FV_START,	/* request: struct span_msg_fv_start; reply OK */
 	SPAN_MSG_ATTACH,	/* request: struct span_msg_fv; reply OK */
 	SPAN_MSG_DETACH,	/* request: struct span_msg_fv; reply OK */
+	SPAN_MSG_FV_STOP,	/* request: struct span_msg_fv; reply OK */
 	SPAN_MSG_NR_TYPES,
 };
 
@@ -98,7 +99,7 @@ struct span_msg_fv_start {
 
 struct span_msg_fv {
 	char name[SPAN_NAME_MAX];
-	uint32_t flags;		/* ATTACH: SPAN_ATTACH_*; DETACH: 0 */
+	uint32_t flags;		/* ATTACH: SPAN_ATTACH_*; others: 0 */
 };
 
 #define SPAN_CONSOLE_FOLLOW	(1U << 0)	/* stream live output after the backlog */

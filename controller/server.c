@@ -262,6 +262,8 @@ static int client__fv(struct ctl_server *s, struct ctl_client *c, uint32_t type,
 		err = s->ops->attach(s->ctx, &fv, why, sizeof(why));
 	else if (type == SPAN_MSG_DETACH && s->ops->detach)
 		err = s->ops->detach(s->ctx, &fv, why, sizeof(why));
+	else if (type == SPAN_MSG_FV_STOP && s->ops->fv_stop)
+		err = s->ops->fv_stop(s->ctx, &fv, why, sizeof(why));
 	if (err)
 		return span_msg__send_error(c->fd, -err, "%s", why);
 	return span_msg__send(c->fd, SPAN_MSG_OK, NULL, 0);
@@ -289,6 +291,7 @@ static int client__request(struct ctl_server *s, struct ctl_client *c,
 	case SPAN_MSG_FV_START:
 	case SPAN_MSG_ATTACH:
 	case SPAN_MSG_DETACH:
+	case SPAN_MSG_FV_STOP:
 		return client__fv(s, c, h->type, payload);
 	case SPAN_MSG_CONSOLE_DATA:
 		if (!c->follow)

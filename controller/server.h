@@ -26,6 +26,7 @@ struct ctl_ops {
 	int (*fv_start)(void *ctx, const struct span_msg_fv_start *req, char *why, size_t len);
 	int (*attach)(void *ctx, const struct span_msg_fv *req, char *why, size_t len);
 	int (*detach)(void *ctx, const struct span_msg_fv *req, char *why, size_t len);
+	int (*fv_stop)(void *ctx, const struct span_msg_fv *req, char *why, size_t len);
 };
 
 #define CTL_MAX_CLIENTS		16

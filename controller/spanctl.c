@@ -18,7 +18,7 @@ static const struct spanctl_cmd cmds[] = {
 	{ "status",  cmd_status,  "one guest's state, vCPUs, memory and featurevisors" },
 	{ "list",    cmd_list,    "every guest on this host" },
 	{ "stop",    cmd_stop,    "stop a guest and its controller" },
-	{ "fv",      cmd_fv,      "fv start: boot a featurevisor (an L1 VM) for a guest" },
+	{ "fv",      cmd_fv,      "fv start|stop: boot a featurevisor (an L1 VM) for a guest, or stop it" },
 	{ "attach",  cmd_attach,  "give a featurevisor a window onto the guest's memory" },
 	{ "detach",  cmd_detach,  "take the window away again" },
 };

@@ -19,8 +19,10 @@
 
 #define say(...) do { printf(__VA_ARGS__); fflush(stdout); } while (0)
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* --once: return after the first look (its L1's init then panics it). */
+	int once = argc > 1 && !strcmp(argv[1], "--once");
 	struct spanfv_window w;
 	char marker[64];
 	uint64_t p0, p1, gpa = 0, all_ones = ~0ULL, v;
@@ -53,6 +55,8 @@ int main(void)
 		spanfv__read(&w, gpa + PROGRESS_OFF, &p1, sizeof(p1));
 		say("spanfv: guest progress %llu -> %llu\n", (unsigned long long)p0,
 		    (unsigned long long)p1);
+		if (once)
+			return 0;
 		while (spanfv__state(&w) != SPAN_WINDOW_DETACHED)
 			usleep(200000);
 		/* Once: what the same address holds now. */
