@@ -5,7 +5,6 @@
  * the L1's VM), or take it away (KVM_SPAN_DETACH).
  */
 #include <string.h>
-#include <unistd.h>
 
 #include "proto.h"
 #include "server.h"
@@ -22,23 +21,12 @@ static const struct opt detach_opts[] = {
 	OPT_END(),
 };
 
-static int fv__call(const char *cmd, uint32_t type, char **names, uint32_t flags)
+int spanctl__fv_request(const char *cmd, uint32_t type, char **names, uint32_t flags)
 {
-	static char buf[SPAN_MSG_BUF_SIZE];
 	struct span_msg_fv req = { .flags = flags };
-	int fd, t;
 
 	snprintf(req.name, sizeof(req.name), "%s", names[1]);
-	fd = spanctl__connect(cmd, names[0]);
-	if (fd < 0)
-		return SPANCTL_EXIT_FAIL;
-	t = ctl__call(fd, type, &req, sizeof(req), buf, sizeof(buf));
-	close(fd);
-	if (t != SPAN_MSG_OK) {
-		spanctl__bad_reply(cmd, names[0], t, buf);
-		return SPANCTL_EXIT_FAIL;
-	}
-	return 0;
+	return spanctl__request(cmd, names[0], type, &req, sizeof(req));
 }
 
 int cmd_attach(int argc, char **argv)
@@ -48,7 +36,7 @@ int cmd_attach(int argc, char **argv)
 				"    spanctl attach g1 scan --readonly\n",
 				attach_opts, argc, argv, names, 2);
 
-	return ret >= 0 ? ret : fv__call("attach", SPAN_MSG_ATTACH, names,
+	return ret >= 0 ? ret : spanctl__fv_request("attach", SPAN_MSG_ATTACH, names,
 					readonly ? SPAN_ATTACH_READONLY : 0);
 }
 
@@ -58,5 +46,5 @@ int cmd_detach(int argc, char **argv)
 	int ret = spanctl__args("detach", "GUEST FV", "    spanctl detach g1 scan\n",
 				detach_opts, argc, argv, names, 2);
 
-	return ret >= 0 ? ret : fv__call("detach", SPAN_MSG_DETACH, names, 0);
+	return ret >= 0 ? ret : spanctl__fv_request("detach", SPAN_MSG_DETACH, names, 0);
 }

@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "boot.h"
 #include "proto.h"
@@ -52,34 +51,19 @@ static const struct opt fv_stop_opts[] = {
 /* spanctl fv stop GUEST FV: stop its L1 at once, as if killed. */
 static int fv__stop(int argc, char **argv)
 {
-	static char buf[SPAN_MSG_BUF_SIZE];
-	struct span_msg_fv req = { .flags = 0 };
 	char *names[2];
-	int ret, fd, type;
+	int ret;
 
 	ret = spanctl__args("fv stop", "GUEST FV", "    spanctl fv stop g1 scan\n",
 			    fv_stop_opts, argc, argv, names, 2);
-	if (ret >= 0)
-		return ret;
-	snprintf(req.name, sizeof(req.name), "%s", names[1]);
-	fd = spanctl__connect("fv stop", names[0]);
-	if (fd < 0)
-		return SPANCTL_EXIT_FAIL;
-	type = ctl__call(fd, SPAN_MSG_FV_STOP, &req, sizeof(req), buf, sizeof(buf));
-	close(fd);
-	if (type != SPAN_MSG_OK) {
-		spanctl__bad_reply("fv stop", names[0], type, buf);
-		return SPANCTL_EXIT_FAIL;
-	}
-	return 0;
+	return ret >= 0 ? ret : spanctl__fv_request("fv stop", SPAN_MSG_FV_STOP, names, 0);
 }
 
 int cmd_fv(int argc, char **argv)
 {
-	static char buf[SPAN_MSG_BUF_SIZE];
 	struct span_msg_fv_start req;
 	char *names[2];
-	int ret, fd, type;
+	int ret;
 
 	if (argc >= 1 && !strcmp(argv[0], "stop"))
 		return fv__stop(argc - 1, argv + 1);
@@ -111,14 +95,5 @@ int cmd_fv(int argc, char **argv)
 		strcpy(req.append, append);
 	if (abs_path(req.kernel, kernel, "kernel") || abs_path(req.initrd, initrd, "initrd"))
 		return SPANCTL_EXIT_FAIL;
-	fd = spanctl__connect("fv start", names[0]);
-	if (fd < 0)
-		return SPANCTL_EXIT_FAIL;
-	type = ctl__call(fd, SPAN_MSG_FV_START, &req, sizeof(req), buf, sizeof(buf));
-	close(fd);
-	if (type != SPAN_MSG_OK) {
-		spanctl__bad_reply("fv start", names[0], type, buf);
-		return SPANCTL_EXIT_FAIL;
-	}
-	return 0;
+	return spanctl__request("fv start", names[0], SPAN_MSG_FV_START, &req, sizeof(req));
 }

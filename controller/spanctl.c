@@ -106,6 +106,23 @@ int spanctl__connect(const char *cmd, const char *guest)
 	return fd;
 }
 
+int spanctl__request(const char *cmd, const char *guest, uint32_t type,
+		     const void *payload, uint32_t len)
+{
+	static char buf[SPAN_MSG_BUF_SIZE];
+	int fd, t;
+
+	fd = spanctl__connect(cmd, guest);
+	if (fd < 0)
+		return SPANCTL_EXIT_FAIL;
+	t = ctl__call(fd, type, payload, len, buf, sizeof(buf));
+	close(fd);
+	if (t == SPAN_MSG_OK)
+		return 0;
+	spanctl__bad_reply(cmd, guest, t, buf);
+	return SPANCTL_EXIT_FAIL;
+}
+
 void spanctl__bad_reply(const char *cmd, const char *guest, int type, const void *buf)
 {
 	struct span_msg_error e;

@@ -6,6 +6,7 @@
 #ifndef __SPANCTL_H
 #define __SPANCTL_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "options.h"
@@ -44,6 +45,16 @@ int spanctl__args(const char *cmd, const char *usage, const char *examples,
  * (no such guest, bad name, no permission).
  */
 int spanctl__connect(const char *cmd, const char *guest);
+
+/*
+ * Connect to GUEST, send one request that wants OK: 0, or 1 after one line
+ * on stderr (no such guest, or the controller's reason).
+ */
+int spanctl__request(const char *cmd, const char *guest, uint32_t type,
+		     const void *payload, uint32_t len);
+
+/* The same for a request naming a featurevisor: names[0] guest, names[1] it. */
+int spanctl__fv_request(const char *cmd, uint32_t type, char **names, uint32_t flags);
 
 /* One line on stderr for a reply that is not the one wanted. */
 void spanctl__bad_reply(const char *cmd, const char *guest, int type, const void *buf);

@@ -14,18 +14,21 @@ failed=0
 
 record() { printf '%s\thost:cli:%s\t%s\n' "$1" "$2" "$3" >>"$results"; [ "$1" = PASS ] || failed=1; }
 
-# bad_arg NAME CMD...: exit status 2 and exactly one line on stderr.
-bad_arg() {
-	local name=$1; shift
+# exits STATUS NAME CMD...: exit STATUS and exactly one line on stderr.
+exits() {
+	local want=$1 name=$2; shift 2
 	local err rc lines
 	err=$("$@" 2>&1 >/dev/null); rc=$?
 	lines=$(printf '%s\n' "$err" | grep -c .)
-	if [ $rc = 2 ] && [ "$lines" = 1 ]; then
+	if [ $rc = "$want" ] && [ "$lines" = 1 ]; then
 		record PASS "$name" ""
 	else
 		record FAIL "$name" "'$*': exit $rc, $lines stderr lines: $err"
 	fi
 }
+# bad_arg NAME CMD...: a bad command line (2); not_found: no such guest (1).
+bad_arg() { exits 2 "$@"; }
+not_found() { exits 1 "$@"; }
 
 # help NAME CMD...: exit 0, EXAMPLES block present.
 help() {
@@ -36,19 +39,6 @@ help() {
 		record PASS "$name" ""
 	else
 		record FAIL "$name" "'$*': exit $rc, no EXAMPLES block"
-	fi
-}
-
-# not_found NAME CMD...: exit status 1 and exactly one line on stderr.
-not_found() {
-	local name=$1; shift
-	local err rc lines
-	err=$("$@" 2>&1 >/dev/null); rc=$?
-	lines=$(printf '%s\n' "$err" | grep -c .)
-	if [ $rc = 1 ] && [ "$lines" = 1 ]; then
-		record PASS "$name" ""
-	else
-		record FAIL "$name" "'$*': exit $rc, $lines stderr lines: $err"
 	fi
 }
 
@@ -115,7 +105,8 @@ bad_arg spanctl_console_bad_name "$bin/spanctl" console 'a b'
 bad_arg spanctl_stop_bad_timeout "$bin/spanctl" stop g1 --timeout 0
 bad_arg spanctl_list_extra "$bin/spanctl" list g1
 bad_arg spanctl_fv_no_subcommand "$bin/spanctl" fv
-bad_arg spanctl_fv_bad_subcommand "$bin/spanctl" fv stop g1 scan
+bad_arg spanctl_fv_bad_subcommand "$bin/spanctl" fv restart g1 scan
+bad_arg spanctl_fv_stop_one_name "$bin/spanctl" fv stop g1
 bad_arg spanctl_fv_start_no_kernel "$bin/spanctl" fv start g1 scan --initrd x
 bad_arg spanctl_fv_start_one_name "$bin/spanctl" fv start g1 --kernel x --initrd y
 bad_arg spanctl_fv_start_bad_name "$bin/spanctl" fv start g1 'a/b' --kernel x --initrd y
@@ -138,6 +129,7 @@ not_found spanctl_status_unknown_guest "$bin/spanctl" status nosuch
 not_found spanctl_console_unknown_guest "$bin/spanctl" console nosuch
 not_found spanctl_stop_unknown_guest "$bin/spanctl" stop nosuch
 not_found spanctl_attach_unknown_guest "$bin/spanctl" attach nosuch scan
+not_found spanctl_fv_stop_unknown_guest "$bin/spanctl" fv stop nosuch scan
 not_found spanctl_detach_unknown_guest "$bin/spanctl" detach nosuch scan
 not_found spanctl_fv_start_unknown_guest "$bin/spanctl" fv start nosuch scan \
 	--kernel "$bin/spanctl" --initrd "$bin/spanctl"

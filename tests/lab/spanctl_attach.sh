@@ -9,26 +9,18 @@
 # Usage: spanctl_attach.sh ROUNDS SIZE...   (e.g. 5 256M 1G)
 rounds=${1:-5}; shift
 [ $# -gt 0 ] || set -- 256M 1G
-g=/span/guest
 export SPAN_RUN_DIR=/tmp/span-run
-
-fail() { echo "FAIL: $*"; spanctl stop g1 >/dev/null 2>&1; exit 1; }
-wait_for() {	# FILE PATTERN SECONDS
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt $(($3 * 5)) ] && return 1
-		sleep 0.2
-	done
-}
+log=$SPAN_RUN_DIR/g1.log
+fv_logs=$SPAN_RUN_DIR/g1.scan.log
+. "$(dirname "$0")/spanctl_lib.sh"
 # median and min of the numbers on stdin, in ms with 3 decimals
 stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%8.3f %8.3f", v[1] * 1000, v[int((NR + 1) / 2)] * 1000 }'; }
 
 table=
 for size in "$@"; do
 	spanctl start g1 --kernel $g/bzImage --initrd $g/initramfs.cpio.gz --mem "$size" \
-		--cpus 1 --append noxsave >/dev/null || fail "spanctl start --mem $size"
-	spanctl fv start g1 scan --kernel $g/bzImage --initrd $g/fv.cpio.gz --append noxsave ||
+		--cpus 1 --append "$append" >/dev/null || fail "spanctl start --mem $size"
+	spanctl fv start g1 scan --kernel $g/bzImage --initrd $g/fv.cpio.gz --append "$append quiet" ||
 		fail "spanctl fv start"
 	# Once the L1 has mapped its BAR, attach lands where it looks.
 	wait_for "$SPAN_RUN_DIR/g1.scan.log" 'spanfv: window of' 90 || fail "no featurevisor"

@@ -9,34 +9,11 @@
 # Usage: spanctl_guest.sh [MEM [CPUS]]   (default 128M, 2: the lab kernel's NR_CPUS)
 mem=${1:-128M}
 cpus=${2:-2}
-g=/span/guest
-# noxsave: under QEMU TCG (7.2) the lab's KVM does not see its guest's
-# XSETBV (CPUID 0xD's size stays at XCR0=1 after the guest enabled AVX), and
-# Linux WARNs about the inconsistency; on hardware this is not needed.
-append=noxsave
 export SPAN_RUN_DIR=/tmp/span-run
 log=$SPAN_RUN_DIR/g1.log
-
-fail() {
-	echo "FAIL: $*"
-	# Prefixed: the guest's own reports are not the lab kernel's.
-	[ -f "$log" ] && { echo "--- guest console (last 40 lines)"; tail -n 40 "$log" | sed 's/^/guest| /'; }
-	[ -f "$SPAN_RUN_DIR/g1.ctl.log" ] && cat "$SPAN_RUN_DIR/g1.ctl.log"
-	spanctl stop g1 >/dev/null 2>&1
-	exit 1
-}
+. "$(dirname "$0")/spanctl_lib.sh"
 # Hundredths of a second since the lab booted.
 now() { sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1\2/' /proc/uptime; }
-# wait_for PATTERN SECONDS: until the guest's console log has PATTERN.
-wait_for() {
-	i=0
-	while ! grep -q "$1" "$log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt $(($2 * 5)) ] && return 1
-		sleep 0.2
-	done
-}
-progress() { sed -n 's/.*workload: progress \([0-9]*\).*/\1/p' "$log" | tail -n 1; }
 
 [ -r "$g/bzImage" ] && [ -r "$g/initramfs.cpio.gz" ] || fail "no guest kernel or initramfs in $g"
 t0=$(now)
@@ -51,15 +28,15 @@ echo "$st"
 [ "$(echo "$st" | jq -r .state)" = running ] || fail "not running: $st"
 [ "$(echo "$st" | jq -r .vcpus)" = "$cpus" ] || fail "wanted $cpus vCPUs: $st"
 
-wait_for 'Linux version' 30 || fail "no kernel banner on the console within 30 s"
+wait_for "$log" 'Linux version' 30 || fail "no kernel banner on the console within 30 s"
 t2=$(now)
-wait_for '^span-guest: user space up' 60 || fail "the guest did not reach user space within 60 s"
+wait_for "$log" '^span-guest: user space up' 60 || fail "the guest did not reach user space within 60 s"
 t3=$(now)
 # SMP through the MP table: the guest brought every vCPU up.
 grep -q "^span-guest: user space up at .* $cpus cpu(s)" "$log" ||
 	fail "the guest does not see $cpus CPUs: $(grep '^span-guest:' "$log")"
-wait_for 'workload: marker "SPAN-WORKLOAD-MARKER' 10 || fail "no workload marker"
-wait_for 'workload: progress [1-9]' 20 || fail "the workload made no progress"
+wait_for "$log" 'workload: marker "SPAN-WORKLOAD-MARKER' 10 || fail "no workload marker"
+wait_for "$log" 'workload: progress [1-9]' 20 || fail "the workload made no progress"
 t4=$(now)
 p1=$(progress)
 sleep 2
