@@ -25,7 +25,7 @@ static const char start_examples[] =
 struct run_args {
 	const char *kernel, *initrd, *append, *log;
 	uint64_t mem, cpus;
-	int no_span;
+	int no_span, no_reboot;
 };
 
 static struct run_args args = { .mem = 256ULL << 20, .cpus = 1 };
@@ -39,6 +39,8 @@ static const struct opt run_opts[] = {
 	OPT_STR('a', "append", &args.append, "ARGS", "added to the kernel command line"),
 	OPT_FLAG(0, "no-span", &args.no_span,
 		 "a plain KVM VM (a kernel without span; nothing can attach)"),
+	OPT_FLAG(0, "no-reboot", &args.no_reboot,
+		 "a guest reset stops the guest (default: it boots again)"),
 	OPT_STR('l', "log", &args.log, "FILE", "console log (default RUN_DIR/NAME.log)"),
 	OPT_END(),
 };
@@ -61,6 +63,7 @@ static int run__main(const char *name, int notify_fd)
 		.name = name, .kernel = args.kernel, .initrd = args.initrd,
 		.append = args.append, .log = args.log, .mem_size = args.mem,
 		.nr_vcpus = args.cpus, .no_span = args.no_span,
+		.no_reboot = args.no_reboot,
 	};
 
 	return controller__main(name, &cfg, notify_fd);

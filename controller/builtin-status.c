@@ -44,11 +44,12 @@ void status__print(FILE *f, const struct span_msg_status *st, int as_json)
 		span_json_str(f, name, sizeof(name));
 		fprintf(f, ",\"state\":\"%s\",\"span\":%s,\"pid\":%d,\"vcpus\":%u,"
 			"\"vcpu_owner\":\"%s\",\"mem_bytes\":%llu,\"uptime_s\":%.3f,"
-			"\"exits\":%llu,\"console_bytes\":%llu,\"featurevisors\":[",
+			"\"exits\":%llu,\"console_bytes\":%llu,\"reboots\":%u,\"featurevisors\":[",
 			state__name(st->state), st->span ? "true" : "false", st->pid,
 			st->nr_vcpus, st->vcpu_owner ? "L1" : "L0",
 			(unsigned long long)st->mem_bytes, st->uptime_ns / 1e9,
-			(unsigned long long)st->exits, (unsigned long long)st->console_bytes);
+			(unsigned long long)st->exits, (unsigned long long)st->console_bytes,
+			st->reboots);
 		for (i = 0; i < n; i++) {
 			const struct span_fv_status *v = &st->fvs[i];
 
@@ -70,7 +71,8 @@ void status__print(FILE *f, const struct span_msg_status *st, int as_json)
 	}
 	fprintf(f, "guest          %s (%s, controller pid %d)\n", name,
 		st->span ? "span guest" : "plain VM", st->pid);
-	fprintf(f, "state          %s, up %.1f s\n", state__name(st->state), st->uptime_ns / 1e9);
+	fprintf(f, "state          %s, up %.1f s, %u reboots\n", state__name(st->state),
+		st->uptime_ns / 1e9, st->reboots);
 	fprintf(f, "vcpus          %u, run by %s\n", st->nr_vcpus, st->vcpu_owner ? "an L1" : "L0");
 	fprintf(f, "memory         %llu MiB\n", (unsigned long long)(st->mem_bytes >> 20));
 	fprintf(f, "exits          %llu\n", (unsigned long long)st->exits);

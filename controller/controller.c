@@ -172,6 +172,7 @@ static int op_attach(void *ctx, const struct span_msg_fv *req, char *why, size_t
 	f->attach_ns = span_now_ns() - t0;
 	f->attached = 1;
 	f->readonly = !!a.flags;
+	f->vm.pci.cr3 = guest__cr3(&c->g);
 	f->vm.pci.state = f->readonly ? SPAN_WINDOW_READONLY : SPAN_WINDOW_ATTACHED;
 out:
 	pthread_mutex_unlock(&c->fv_lock);
@@ -231,6 +232,7 @@ static void op_status(void *ctx, struct span_msg_status *st)
 	int i;
 
 	guest__status(&c->g, st);
+	st->reboots = c->reboots;
 	pthread_mutex_lock(&c->fv_lock);
 	for (i = 0; i < SPAN_MAX_FVS; i++) {
 		struct fv *f = &c->fvs[i];
@@ -283,6 +285,34 @@ static void guest__on_stop(struct guest *g, void *arg)
 	ctl_server__quit(arg);
 }
 
+/*
+ * The guest reset itself: boot it again in a new VM, as a machine reboots.
+ * Featurevisors stay, detached (their windows were the old VM's memory);
+ * they can be attached to the new one.
+ */
+static int controller__reboot(struct controller *c, char *why, size_t whylen)
+{
+	int i, err;
+
+	pthread_mutex_lock(&c->fv_lock);
+	for (i = 0; i < SPAN_MAX_FVS; i++)
+		if (c->fvs[i].used && c->fvs[i].attached &&
+		    fv__detach_locked(&c->fvs[i], why, whylen))
+			fprintf(stderr, "spanctl: featurevisor '%s': %s\n", c->fvs[i].name, why);
+	pthread_mutex_unlock(&c->fv_lock);
+	fprintf(stderr, "spanctl: guest '%s' reset (%s): rebooting it\n", c->cfg.name,
+		c->g.stop_why);
+	guest__exit(&c->g);
+	err = guest__init(&c->g, &c->cfg, &c->srv, why, whylen);
+	c->g.on_stop = guest__on_stop;
+	c->g.on_stop_arg = &c->srv;
+	if (!err)
+		err = guest__start(&c->g, why, whylen);
+	if (!err)
+		c->reboots++;
+	return err;
+}
+
 static void notify(int fd, const char *msg)
 {
 	if (fd < 0)
@@ -314,6 +344,12 @@ int controller__main(const char *name, const struct guest_config *gcfg, int noti
 	cfg.name = name;
 	if (!cfg.log)
 		cfg.log = log;
+	c.cfg = cfg;
+	/* A new controller, a new console log (reboots append to it). */
+	if (truncate(cfg.log, 0) < 0 && errno != ENOENT) {
+		snprintf(msg, sizeof(msg), "spanctl: %s: %s\n", cfg.log, strerror(errno));
+		goto fail;
+	}
 
 	err = ctl_server__init(&c.srv, sock, &controller_ops, &c);
 	if (err == -EADDRINUSE) {
@@ -340,7 +376,16 @@ int controller__main(const char *name, const struct guest_config *gcfg, int noti
 	signal(SIGPIPE, SIG_IGN);
 	notify(notify_fd, "ok");
 
-	err = ctl_server__run(&c.srv);
+	for (;;) {
+		err = ctl_server__run(&c.srv);
+		if (err || c.g.stop_reason != GUEST_STOP_RESET || cfg.no_reboot)
+			break;
+		if (controller__reboot(&c, why, sizeof(why))) {
+			fprintf(stderr, "spanctl: guest '%s': reboot: %s\n", name, why);
+			break;
+		}
+		ctl_server__resume(&c.srv);
+	}
 	guest__stop(&c.g, err ? GUEST_STOP_ERROR : GUEST_STOP_REQUEST,
 		    err ? "control socket: %s" : "signal", strerror(-err));
 	/* The featurevisors go with their guest. */

@@ -29,6 +29,8 @@ struct controller {
 	struct ctl_server srv;
 	pthread_mutex_t fv_lock;
 	struct fv fvs[SPAN_MAX_FVS];
+	struct guest_config cfg;	/* to boot the guest again */
+	uint32_t reboots;
 };
 
 /*

@@ -343,6 +343,9 @@ static int vcpu__init(struct guest *g, int id, char *why, size_t whylen)
 	err = vcpu__set_cpuid(v, why, whylen);
 	if (err)
 		return err;
+	/* KVM copies the special registers out on every exit: CR3 for free. */
+	if (ioctl(g->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_SREGS)
+		v->run->kvm_valid_regs = KVM_SYNC_X86_SREGS;
 	if (!g->tsc_khz) {
 		int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
 
@@ -584,7 +587,8 @@ int guest__init(struct guest *g, const struct guest_config *cfg,
 		return -EINVAL;
 	}
 	if (cfg->log) {
-		g->log = fopen(cfg->log, "we");
+		/* Appended to: a rebooted guest's console follows its last boot's. */
+		g->log = fopen(cfg->log, "ae");
 		if (!g->log) {
 			reason("%s: %s", cfg->log, strerror(errno));
 			return -errno;
@@ -702,6 +706,15 @@ void guest__status(struct guest *g, struct span_msg_status *st)
 	st->console_bytes = g->serial.tx_bytes;
 	st->pid = getpid();
 	st->nr_fvs = 0;
+}
+
+uint64_t guest__cr3(struct guest *g)
+{
+	struct kvm_run *r = g->vcpus[0].run;
+
+	if (!r || !(r->kvm_valid_regs & KVM_SYNC_X86_SREGS))
+		return 0;
+	return ((volatile struct kvm_run *)r)->s.regs.sregs.cr3;
 }
 
 void guest__console_input(struct guest *g, const char *buf, size_t len)

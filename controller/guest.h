@@ -26,6 +26,7 @@ struct guest_config {
 	uint64_t mem_size;
 	unsigned int nr_vcpus;
 	int no_span;		/* a plain VM, for a KVM without span */
+	int no_reboot;		/* a guest reset stops it instead of rebooting it */
 	/*
 	 * A featurevisor's L1: a plain VM with the span window device on a
 	 * PCI bus at window_gpa (told on its command line as span.window=).
@@ -104,5 +105,7 @@ void guest__exit(struct guest *g);
 void guest__status(struct guest *g, struct span_msg_status *st);
 void guest__console_input(struct guest *g, const char *buf, size_t len);
 const char *guest__stop_name(enum guest_stop r);
+/* vCPU 0's CR3 at its last exit to the controller (0 if unknown). */
+uint64_t guest__cr3(struct guest *g);
 
 #endif /* __SPANCTL_GUEST_H */

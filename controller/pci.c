@@ -43,6 +43,10 @@ static uint32_t cfg__read(struct pci_bus *p, unsigned int dev, unsigned int reg)
 				      (uint32_t)(p->bar >> 32);
 	if (dev == 1 && reg == SPAN_WINDOW_STATE_REG)
 		return p->state;
+	if (dev == 1 && reg == SPAN_WINDOW_CR3_REG)
+		return (uint32_t)p->cr3;
+	if (dev == 1 && reg == SPAN_WINDOW_CR3_REG + 4)
+		return (uint32_t)(p->cr3 >> 32);
 	return 0;
 }
 

@@ -6,7 +6,8 @@
  * memory is BAR2 (64-bit, prefetchable), which the L1's user space maps
  * through sysfs (/sys/bus/pci/devices/0000:00:01.0/resource2) with no
  * driver and no /dev/mem.  Config register 0x40 says whether the window is
- * attached (SPAN_WINDOW_*), so a featurevisor never reads an empty window.
+ * attached (SPAN_WINDOW_*), so a featurevisor never reads an empty window;
+ * 0x44 and 0x48 a CR3 of the guest's.
  */
 #ifndef __SPANCTL_PCI_H
 #define __SPANCTL_PCI_H
@@ -19,6 +20,9 @@
 #define SPAN_WINDOW_DEVICE	0x1110
 #define SPAN_WINDOW_BAR		2
 #define SPAN_WINDOW_STATE_REG	0x40
+/* A CR3 of the guest's vCPU 0 when it was attached (its kernel half maps
+ * the same in every process): for libspanfv's page walks. */
+#define SPAN_WINDOW_CR3_REG	0x44	/* low 32 bits; high at 0x48 */
 #define SPAN_WINDOW_DETACHED	0
 #define SPAN_WINDOW_ATTACHED	1
 #define SPAN_WINDOW_READONLY	2
@@ -30,6 +34,7 @@ struct pci_bus {
 	uint64_t bar_size;	/* a power of two */
 	int sizing_lo, sizing_hi;
 	uint32_t state;		/* SPAN_WINDOW_* */
+	uint64_t cr3;		/* SPAN_WINDOW_CR3_REG */
 };
 
 /* bar_size is rounded up to a power of two. */

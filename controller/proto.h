@@ -84,6 +84,8 @@ struct span_msg_status {
 	uint64_t console_bytes;	/* written by the guest to its 8250 */
 	int32_t pid;		/* the controller's */
 	uint32_t nr_fvs;	/* entries used in fvs[] */
+	uint32_t reboots;	/* guest resets the controller rebooted it from */
+	uint32_t pad;
 	struct span_fv_status fvs[SPAN_MAX_FVS];
 };
 

@@ -365,6 +365,15 @@ void ctl_server__quit(struct ctl_server *s)
 		(void)!write(s->wake_fd, &one, sizeof(one));
 }
 
+void ctl_server__resume(struct ctl_server *s)
+{
+	uint64_t n;
+
+	/* The wakeup that ended the last run is consumed, or epoll spins. */
+	(void)!read(s->wake_fd, &n, sizeof(n));
+	s->quit = 0;
+}
+
 void ctl_server__console(struct ctl_server *s, const char *buf, size_t len)
 {
 	size_t i;

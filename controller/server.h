@@ -64,6 +64,8 @@ int ctl_server__init(struct ctl_server *s, const char *path,
 /* Serve until ctl_server__quit(); 0 or -errno. */
 int ctl_server__run(struct ctl_server *s);
 void ctl_server__quit(struct ctl_server *s);
+/* Serve again after ctl_server__run() returned (a guest reboot). */
+void ctl_server__resume(struct ctl_server *s);
 /* Close every client and the socket, and remove it. */
 void ctl_server__exit(struct ctl_server *s);
 /* Guest console output: to the ring and to following clients (any thread). */

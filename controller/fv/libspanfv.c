@@ -134,6 +134,15 @@ int spanfv__state(struct spanfv_window *w)
 	return v;
 }
 
+uint64_t spanfv__cr3(struct spanfv_window *w)
+{
+	uint32_t v[2];
+
+	if (pread(w->cfg_fd, v, sizeof(v), SPAN_WINDOW_CR3_REG) != sizeof(v))
+		return 0;
+	return (uint64_t)v[1] << 32 | v[0];
+}
+
 static int range__ok(struct spanfv_window *w, uint64_t gpa, size_t len)
 {
 	return gpa < w->size && len <= w->size - gpa;
@@ -159,6 +168,11 @@ int spanfv__write(struct spanfv_window *w, uint64_t gpa, const void *buf, size_t
 	for (i = 0; i < len; i++)
 		w->mem[gpa + i] = ((const uint8_t *)buf)[i];
 	return 0;
+}
+
+int spanfv__read_phys(void *window, uint64_t gpa, void *buf, size_t len)
+{
+	return spanfv__read(window, gpa, buf, len);
 }
 
 int64_t spanfv__find_page(struct spanfv_window *w, uint64_t from, const void *needle,

@@ -29,6 +29,9 @@ void spanfv__close(struct spanfv_window *w);
 /* SPAN_WINDOW_DETACHED, _ATTACHED or _READONLY (controller/pci.h), or -errno. */
 int spanfv__state(struct spanfv_window *w);
 
+/* A CR3 of the guest's (controller/pci.h), 0 if none. */
+uint64_t spanfv__cr3(struct spanfv_window *w);
+
 /* Copy guest-physical memory; -ERANGE outside the guest. */
 int spanfv__read(struct spanfv_window *w, uint64_t gpa, void *buf, size_t len);
 int spanfv__write(struct spanfv_window *w, uint64_t gpa, const void *buf, size_t len);
@@ -48,5 +51,7 @@ int64_t spanfv__find_page(struct spanfv_window *w, uint64_t from, const void *ne
 typedef int (*spanfv_read_fn)(void *ctx, uint64_t gpa, void *buf, size_t len);
 int spanfv__translate(spanfv_read_fn read_phys, void *ctx, uint64_t cr3, uint64_t va,
 		      uint64_t *gpa);
+/* A spanfv_read_fn over a window (ctx: the struct spanfv_window). */
+int spanfv__read_phys(void *window, uint64_t gpa, void *buf, size_t len);
 
 #endif /* __LIBSPANFV_H */

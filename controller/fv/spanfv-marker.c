@@ -16,6 +16,8 @@
 
 #define MARKER "SPAN-WORKLOAD-MARKER pid="
 #define PROGRESS_OFF 64		/* workload.c: marker[64], then progress */
+/* x86-64 Linux's direct map (4 levels, no KASLR in the lab kernel). */
+#define PAGE_OFFSET 0xffff888000000000ULL
 
 #define say(...) do { printf(__VA_ARGS__); fflush(stdout); } while (0)
 
@@ -25,7 +27,8 @@ int main(int argc, char **argv)
 	int once = argc > 1 && !strcmp(argv[1], "--once");
 	struct spanfv_window w;
 	char marker[64];
-	uint64_t p0, p1, gpa = 0, all_ones = ~0ULL, v;
+	uint64_t p0, p1, gpa = 0, all_ones = ~0ULL, v, cr3, pa = 0;
+	int err;
 	int64_t at;
 	int state;
 
@@ -50,6 +53,13 @@ int main(int argc, char **argv)
 		marker[sizeof(marker) - 1] = 0;
 		say("spanfv: found \"%s\" at guest-physical %#llx (%s)\n", marker,
 		    (unsigned long long)gpa, state == SPAN_WINDOW_READONLY ? "read-only" : "read-write");
+		/* The walker on the guest's own page tables: its direct map. */
+		cr3 = spanfv__cr3(&w);
+		err = spanfv__translate(spanfv__read_phys, &w, cr3, PAGE_OFFSET + gpa, &pa);
+		say("spanfv: through the guest's page tables (CR3 %#llx): %#llx -> %#llx: %s\n",
+		    (unsigned long long)cr3, (unsigned long long)(PAGE_OFFSET + gpa),
+		    err ? 0ULL : (unsigned long long)pa,
+		    err ? "not mapped" : pa == gpa ? "matches" : "DOES NOT MATCH");
 		spanfv__read(&w, gpa + PROGRESS_OFF, &p0, sizeof(p0));
 		sleep(1);
 		spanfv__read(&w, gpa + PROGRESS_OFF, &p1, sizeof(p1));

@@ -78,6 +78,9 @@ TEST(pci_bus_as_linux_probes_it)
 	EXPECT_EQ(cfg_read(&p, 1, SPAN_WINDOW_STATE_REG, 4), SPAN_WINDOW_READONLY);
 	cfg_write(&p, 1, SPAN_WINDOW_STATE_REG, 0, 4);
 	EXPECT_EQ(p.state, SPAN_WINDOW_READONLY);
+	p.cr3 = 0x123456789000ULL;
+	EXPECT_EQ(cfg_read(&p, 1, SPAN_WINDOW_CR3_REG, 4), 0x56789000);
+	EXPECT_EQ(cfg_read(&p, 1, SPAN_WINDOW_CR3_REG + 4, 4), 0x1234);
 	/* Ports around it are not PCI's. */
 	EXPECT_EQ(pci__io(&p, 0xcf7, 0, &b, 1), 0);
 	EXPECT_EQ(pci__io(&p, 0xd00, 0, &b, 1), 0);
@@ -128,6 +131,7 @@ TEST(libspanfv_opens_a_window_through_sysfs)
 	snprintf(cmd, sizeof(cmd), "%s/resource2", dev);
 	put(root, cmd, mem, sizeof(mem));
 	config[SPAN_WINDOW_STATE_REG] = SPAN_WINDOW_ATTACHED;
+	config[SPAN_WINDOW_CR3_REG + 1] = 0x50;		/* CR3 0x5000 */
 	snprintf(cmd, sizeof(cmd), "%s/config", dev);
 	put(root, cmd, config, sizeof(config));
 
@@ -136,6 +140,7 @@ TEST(libspanfv_opens_a_window_through_sysfs)
 	EXPECT_EQ(w.size, 0x80000);		/* the guest, from span.window= */
 	EXPECT_EQ(w.bar_size, sizeof(mem));	/* the mapping */
 	EXPECT_EQ(spanfv__state(&w), SPAN_WINDOW_ATTACHED);
+	EXPECT_TRUE(spanfv__cr3(&w) == 0x5000);
 	EXPECT_EQ(spanfv__find_page(&w, 0, "SPAN-WORKLOAD-MARKER pid=", 25), 0x3000);
 	EXPECT_EQ(spanfv__find_page(&w, 0x3001, "SPAN-WORKLOAD-MARKER pid=", 25), -ENOENT);
 	EXPECT_EQ(spanfv__read(&w, 0x3000 + 64, &v, 8), 0);

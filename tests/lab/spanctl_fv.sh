@@ -5,7 +5,8 @@
 # the guest's controller; `spanctl attach --readonly` co-maps the guest
 # into the L1's window (KVM_SPAN_ATTACH); the featurevisor finds the page
 # where the guest's workload keeps its marker and sees its progress counter
-# move; `spanctl detach` takes the window away and the featurevisor reads
+# move, and its page walker, from a CR3 of the guest's, translates the
+# page's address in the guest kernel's direct map back to it; `spanctl detach` takes the window away and the featurevisor reads
 # nothing of the guest any more, while the guest keeps running.  Attached
 # again and then stopped (as if killed), it is detached automatically.  Bad
 # featurevisor requests get one-line errors.
@@ -45,7 +46,9 @@ expect_fail attach_twice spanctl attach g1 scan
 
 wait_for "$fvlog" 'spanfv: guest progress' 60 || fail "the featurevisor found nothing"
 grep 'spanfv: found' "$fvlog" | grep -q 'SPAN-WORKLOAD-MARKER pid=' || fail "wrong marker"
-grep 'spanfv: found\|spanfv: guest progress' "$fvlog"
+grep 'spanfv: found\|spanfv: through\|spanfv: guest progress' "$fvlog"
+grep 'spanfv: through the guest' "$fvlog" | grep -q ': matches' ||
+	fail "the page walk through the guest's page tables did not find the marker's page"
 set -- $(sed -n 's/.*spanfv: guest progress \([0-9]*\) -> \([0-9]*\).*/\1 \2/p' "$fvlog" | tail -n 1)
 [ "${2:-0}" -gt "${1:-0}" ] || fail "the featurevisor saw no progress: $1 -> $2"
 seen="$1 -> $2"

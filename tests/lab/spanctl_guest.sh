@@ -4,7 +4,8 @@
 # the guest initramfs: busybox + workload) and controls it: the workload's
 # marker and a growing progress count on the console (log file and
 # `spanctl console`), console input reaching the guest's shell, status and
-# list, then stop.  Prints how long the guest took to reach user space.
+# list, a reboot from inside the guest (booted again by the controller),
+# then stop.  Prints how long the guest took to reach user space.
 #
 # Usage: spanctl_guest.sh [MEM [CPUS]]   (default 128M, 2: the lab kernel's NR_CPUS)
 mem=${1:-128M}
@@ -50,6 +51,20 @@ grep -q '^console-in-42' "$log" || fail "console input did not reach the guest's
 grep -q 'console-in-42' /tmp/console.out || fail "spanctl console did not stream live output"
 
 spanctl list | grep -q '^g1 .*running' || fail "spanctl list lacks g1: $(spanctl list)"
+
+# The guest reboots itself (reboot=k: the i8042 resets it): the controller
+# boots it again in a new VM, and its console log goes on.
+t5=$(now)
+(echo 'reboot -f'; sleep 1) | timeout 2 spanctl console g1 >/dev/null 2>&1
+i=0
+while [ "$(grep -c '^span-guest: user space up' "$log")" -lt 2 ]; do
+	i=$((i + 1)); [ $i -gt 300 ] && fail "the guest did not come back after its reboot"
+	sleep 0.2
+done
+t6=$(now)
+[ "$(spanctl status g1 --json | jq .reboots)" = 1 ] || fail "status: no reboot counted"
+grep -q '^workload: marker' "$log" || fail "no workload after the reboot"
+expect_progress "after its reboot"
 st=$(spanctl status g1 --json)
 exits=$(echo "$st" | jq .exits)
 bytes=$(echo "$st" | jq .console_bytes)
@@ -57,13 +72,14 @@ bytes=$(echo "$st" | jq .console_bytes)
 bad=$(grep -E -A3 'WARNING:|BUG:|Oops|Kernel panic|Call Trace' "$log" | sed 's/^/guest| /')
 [ -z "$bad" ] || { echo "$bad"; fail "the guest kernel complained"; }
 
-t5=$(now)
+t7=$(now)
 spanctl stop g1 || fail "spanctl stop failed"
-t6=$(now)
+t8=$(now)
 spanctl status g1 >/dev/null 2>&1 && fail "g1 still answers after stop"
 [ -e "$SPAN_RUN_DIR/g1.sock" ] && fail "the socket outlived its controller"
 p3=$(progress)
 echo "PASS: span guest up (start $(( (t1 - t0) * 10 )) ms, kernel banner" \
 	"$(( (t2 - t0) * 10 )) ms, user space $(( (t3 - t0) * 10 )) ms, progress seen" \
-	"$(( (t4 - t0) * 10 )) ms), checks $(( (t5 - t4) * 10 )) ms, stop $(( (t6 - t5) * 10 )) ms;" \
+	"$(( (t4 - t0) * 10 )) ms), checks $(( (t5 - t4) * 10 )) ms, reboot to user space" \
+	"$(( (t6 - t5) * 10 )) ms, stop $(( (t8 - t7) * 10 )) ms;" \
 	"progress $p1 -> $p3, $exits exits, $bytes console bytes"
