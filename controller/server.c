@@ -99,8 +99,14 @@ int ctl_server__init(struct ctl_server *s, const char *path,
 		close(fd);
 		return -EADDRINUSE;
 	}
-	if (fd == -ENOENT)
+	/* Only a socket is ours to replace: never unlink anything else. */
+	if (fd == -ENOENT) {
+		struct stat st;
+
+		if (!lstat(path, &st) && !S_ISSOCK(st.st_mode))
+			return -EEXIST;
 		unlink(path);
+	}
 
 	s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s->listen_fd < 0)

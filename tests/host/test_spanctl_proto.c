@@ -6,6 +6,7 @@
  * error reply while the controller keeps answering.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +340,13 @@ TEST(server_replaces_a_dead_controllers_socket)
 	if (fd >= 0)
 		close(fd);
 	ctl_server__exit(&s);
+	/* A file that is not a socket is never replaced. */
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	ASSERT_TRUE(fd >= 0);
+	close(fd);
+	EXPECT_EQ(ctl_server__init(&s, path, &fake_ops, &f), -EEXIST);
+	EXPECT_EQ(access(path, F_OK), 0);
+	unlink(path);
 	rmdir(dir);
 }
 
