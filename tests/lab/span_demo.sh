@@ -51,8 +51,10 @@ expect_progress "with both featurevisors gone"
 
 kill -INT $mon
 wait $mon
-step "9. spanmon: the span operations (attach, detach, shadow sync) and the exits, timed in BPF"
-spanmon top -n 1 --limit 8
+step "9. spanmon: the span operations (attach, detach, shadow sync), timed in BPF, then the exits"
+spanmon json | jq -r '.series[] | select(.kind == "span_op") |
+	"  \(.vm) \(.op): \(.count) timed, p50 \(.p50_ns / 1000 | floor) us, p99 \(.p99_ns / 1000 | floor) us"'
+spanmon top -n 1 --limit 4
 
 step "10. spanctl status"
 spanctl status g1
