@@ -13,6 +13,7 @@
 #   make bench        benchmarks on the host and in the lab, as tables (bench/)
 #   make bench-host   the host part alone: spanmon's BPF cost, natively
 #   make              the user-space programs (into $(O)/)
+#   make guest        the span guest's initramfs (busybox + workload)
 #
 # O=dir builds elsewhere (default out/), V=1 shows commands, WERROR=0 makes
 # warnings warnings again.
@@ -58,11 +59,21 @@ LIBSPAN_SRCS := $(LIB_SRCS) lib/bpfutil.c
 HOST_BPF_TEST_SRCS := tests/host/test_spanmon_bpf.c
 HOST_TEST_SRCS := $(filter-out $(HOST_BPF_TEST_SRCS),$(wildcard tests/host/test_*.c))
 SPANMON_SRCS := $(wildcard spanmon/*.c)
+# spanctl: the parts without KVM are unit-tested (boot protocol, control
+# protocol and server, 8250, option tables).
+SPANCTL_SRCS := $(wildcard controller/*.c)
+SPANCTL_UNIT_SRCS := controller/boot.c controller/proto.c controller/server.c \
+	controller/serial.c controller/options.c controller/mptable.c \
+	controller/pci.c controller/fv/libspanfv.c
+# The span uAPI: the lab kernel's installed headers when they are there,
+# else controller/kvm_span.h declares the same ABI (size-checked).
+KHDR := $(O)/kernel/include
+KHDR_CFLAGS := $(if $(wildcard $(KHDR)/linux/kvm.h),-isystem $(KHDR))
 
 # Programs that go into the lab (and onto a real KVM host).  spanmon's user
 # side is spanmon/*.c, not bpf/spanmon.c: it has its own rule.
 BPF_APPS := kvmexits spanmon
-LAB_PROGS := kvmloop
+LAB_PROGS := kvmloop spanctl
 PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 
 .PHONY: all setup setup-host kernel run check check-host check-lab \
@@ -74,7 +85,7 @@ PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 all: $(PROGS)
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- dependencies ------------------------------------------------------------
 setup:
@@ -94,6 +105,36 @@ $(O)/obj/%.o: %.c $(wildcard include/span/*.h)
 $(O)/bin/kvmloop: tests/lab/kvmloop.c $(O)/lib/libspan.a
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $^ -o $@
+
+$(O)/bin/spanctl: $(SPANCTL_SRCS) $(wildcard controller/*.h) $(O)/lib/libspan.a
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(KHDR_CFLAGS) -Icontroller \
+		$(filter %.c %.a,$^) -lpthread -o $@
+
+# The span guest's initramfs (busybox + workload): `make guest`.
+GUEST_INITRD := $(O)/guest/initramfs.cpio.gz
+$(O)/guest/workload: controller/guest/workload.c
+	$(call msg,CCLD,$@ [static])
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -static $< -o $@
+
+$(GUEST_INITRD): $(O)/guest/workload controller/guest/init scripts/guest-initramfs.sh
+	$(call msg,GEN,$@)
+	$(Q)scripts/guest-initramfs.sh $@ controller/guest/init $(O)/guest/workload
+
+# A featurevisor's initramfs: busybox, controller/fv/init, the example
+# featurevisor (on libspanfv).
+FV_INITRD := $(O)/guest/fv.cpio.gz
+$(O)/guest/spanfv-marker: controller/fv/spanfv-marker.c controller/fv/libspanfv.c \
+		controller/fv/libspanfv.h controller/pci.h
+	$(call msg,CCLD,$@ [static])
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) -o $@
+
+$(FV_INITRD): $(O)/guest/spanfv-marker controller/fv/init scripts/guest-initramfs.sh
+	$(call msg,GEN,$@)
+	$(Q)scripts/guest-initramfs.sh $@ controller/fv/init $(O)/guest/spanfv-marker
+
+guest: $(GUEST_INITRD) $(FV_INITRD)
+.PHONY: guest
 
 # ---- BPF: vmlinux.h, objects, skeletons, apps ----------------------------------
 $(O)/bpf/vmlinux.h:
@@ -129,11 +170,12 @@ $(O)/bin/spanmon: $(SPANMON_SRCS) $(wildcard spanmon/*.h) bpf/spanmon.h \
 # ---- host tests: unit tests under ASan+UBSan, CLI contract -----------------------
 $(O)/tests/host/unit: tests/host/harness.c $(HOST_TEST_SRCS) $(LIB_SRCS) \
 		spanmon/format.c spanmon/format.h bpf/spanmon.h \
-		spanmon/fold.c spanmon/fold.h \
+		spanmon/fold.c spanmon/fold.h $(SPANCTL_UNIT_SRCS) $(wildcard controller/*.h) \
+		controller/fv/libspanfv.h \
 		tests/host/harness.h $(wildcard include/span/*.h)
 	$(call msg,CCLD,$@ [asan+ubsan])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host -Ispanmon \
-		$(filter %.c,$^) -lm -o $@
+		-Icontroller $(filter %.c,$^) -lm -lpthread -o $@
 
 # The BPF unit tests: the spanmon skeleton driven by BPF_PROG_TEST_RUN.
 $(O)/tests/host/spanmon_bpf: tests/host/harness.c $(HOST_BPF_TEST_SRCS) $(LIB_SRCS) \
@@ -151,8 +193,11 @@ kernel: setup
 	$(Q)scripts/kernel-build.sh $(O)/kernel
 
 # The lab's copy of the programs: the same binaries, gathered in one place.
-$(O)/lab-bin/.stamp: $(PROGS)
-	$(Q)mkdir -p $(@D) && cp $^ $(@D)/ && touch $@
+# The span guest's initramfs rides along in guest/ (with the lab's bzImage,
+# which scripts/lab-initramfs.sh adds).
+$(O)/lab-bin/.stamp: $(PROGS) $(GUEST_INITRD) $(FV_INITRD)
+	$(Q)mkdir -p $(@D)/guest && cp $(PROGS) $(@D)/ && \
+		cp $(GUEST_INITRD) $(FV_INITRD) $(@D)/guest/ && touch $@
 
 lab-deps: kernel $(O)/lab-bin/.stamp
 .PHONY: lab-deps

@@ -65,6 +65,12 @@ install -m 0755 "$top/tests/lab/init" "$root/init"
 for f in "$bindir"/*; do
 	[ -x "$f" ] && [ -f "$f" ] && copy_with_libs "$f" "/span/bin/$(basename "$f")"
 done
+# The span guest spanctl boots: the lab's own kernel and the guest initramfs.
+if [ -d "$bindir/guest" ]; then
+	mkdir -p "$root/span/guest"
+	cp "$bindir"/guest/* "$root/span/guest/"
+	cp "$kdir/bzImage" "$root/span/guest/bzImage"
+fi
 for f in "$top"/tests/lab/selftest "$top"/tests/lab/*.sh "$top"/bench/*.sh; do
 	install -m 0755 "$f" "$root/span/tests/$(basename "$f")"
 done

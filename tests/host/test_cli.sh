@@ -14,18 +14,21 @@ failed=0
 
 record() { printf '%s\thost:cli:%s\t%s\n' "$1" "$2" "$3" >>"$results"; [ "$1" = PASS ] || failed=1; }
 
-# bad_arg NAME CMD...: exit status 2 and exactly one line on stderr.
-bad_arg() {
-	local name=$1; shift
+# exits STATUS NAME CMD...: exit STATUS and exactly one line on stderr.
+exits() {
+	local want=$1 name=$2; shift 2
 	local err rc lines
 	err=$("$@" 2>&1 >/dev/null); rc=$?
 	lines=$(printf '%s\n' "$err" | grep -c .)
-	if [ $rc = 2 ] && [ "$lines" = 1 ]; then
+	if [ $rc = "$want" ] && [ "$lines" = 1 ]; then
 		record PASS "$name" ""
 	else
 		record FAIL "$name" "'$*': exit $rc, $lines stderr lines: $err"
 	fi
 }
+# bad_arg NAME CMD...: a bad command line (2); not_found: no such guest (1).
+bad_arg() { exits 2 "$@"; }
+not_found() { exits 1 "$@"; }
 
 # help NAME CMD...: exit 0, EXAMPLES block present.
 help() {
@@ -89,5 +92,77 @@ bad_arg spanmon_cmd_and_duration "$bin/spanmon" json -d 5 -- true
 bad_arg spanmon_cmd_and_vm "$bin/spanmon" top --vm qemu-0 -- true
 help spanmon_help "$bin/spanmon" --help
 help spanmon_help_short "$bin/spanmon" top -h
+
+# spanctl: no KVM needed for any of these (SPAN_RUN_DIR: an empty dir).
+run_dir=$(mktemp -d)
+export SPAN_RUN_DIR=$run_dir
+bad_arg spanctl_no_command "$bin/spanctl"
+bad_arg spanctl_unknown_command "$bin/spanctl" frobnicate
+bad_arg spanctl_run_no_name "$bin/spanctl" run --kernel bz
+bad_arg spanctl_run_no_kernel "$bin/spanctl" run g1
+bad_arg spanctl_run_bad_mem "$bin/spanctl" run g1 --kernel bz --mem 12x
+bad_arg spanctl_run_huge_mem "$bin/spanctl" run g1 --kernel bz --mem 8G
+bad_arg spanctl_run_tiny_mem "$bin/spanctl" run g1 --kernel bz --mem 1M
+bad_arg spanctl_run_bad_cpus "$bin/spanctl" run g1 --kernel bz --cpus 0
+bad_arg spanctl_run_many_cpus "$bin/spanctl" run g1 --kernel bz --cpus 99
+bad_arg spanctl_run_bad_name "$bin/spanctl" run ../etc --kernel bz
+bad_arg spanctl_run_long_name "$bin/spanctl" run aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa --kernel bz
+bad_arg spanctl_run_two_names "$bin/spanctl" run g1 g2 --kernel bz
+bad_arg spanctl_run_unknown_opt "$bin/spanctl" run g1 --kernel bz --frob
+bad_arg spanctl_run_missing_value "$bin/spanctl" run g1 --kernel
+bad_arg spanctl_start_no_kernel "$bin/spanctl" start g1
+bad_arg spanctl_status_no_guest "$bin/spanctl" status
+bad_arg spanctl_status_extra "$bin/spanctl" status g1 g2
+bad_arg spanctl_status_unknown_opt "$bin/spanctl" status g1 --yaml
+bad_arg spanctl_console_bad_name "$bin/spanctl" console 'a b'
+bad_arg spanctl_stop_bad_timeout "$bin/spanctl" stop g1 --timeout 0
+bad_arg spanctl_list_extra "$bin/spanctl" list g1
+bad_arg spanctl_fv_no_subcommand "$bin/spanctl" fv
+bad_arg spanctl_fv_bad_subcommand "$bin/spanctl" fv restart g1 scan
+bad_arg spanctl_fv_stop_one_name "$bin/spanctl" fv stop g1
+bad_arg spanctl_fv_start_no_kernel "$bin/spanctl" fv start g1 scan --initrd x
+bad_arg spanctl_fv_start_one_name "$bin/spanctl" fv start g1 --kernel x --initrd y
+bad_arg spanctl_fv_start_bad_name "$bin/spanctl" fv start g1 'a/b' --kernel x --initrd y
+bad_arg spanctl_fv_start_bad_mem "$bin/spanctl" fv start g1 scan --kernel x --initrd y --mem 0
+bad_arg spanctl_attach_one_name "$bin/spanctl" attach g1
+bad_arg spanctl_attach_unknown_opt "$bin/spanctl" attach g1 scan --writable
+bad_arg spanctl_detach_readonly "$bin/spanctl" detach g1 scan --readonly
+bad_arg spanctl_detach_extra "$bin/spanctl" detach g1 scan more
+help spanctl_help "$bin/spanctl" --help
+help spanctl_run_help "$bin/spanctl" run --help
+help spanctl_start_help "$bin/spanctl" start -h
+help spanctl_console_help "$bin/spanctl" console --help
+help spanctl_status_help "$bin/spanctl" status --help
+help spanctl_list_help "$bin/spanctl" list --help
+help spanctl_stop_help "$bin/spanctl" stop --help
+help spanctl_fv_help "$bin/spanctl" fv start --help
+help spanctl_attach_help "$bin/spanctl" attach --help
+help spanctl_detach_help "$bin/spanctl" detach -h
+not_found spanctl_status_unknown_guest "$bin/spanctl" status nosuch
+not_found spanctl_console_unknown_guest "$bin/spanctl" console nosuch
+not_found spanctl_stop_unknown_guest "$bin/spanctl" stop nosuch
+not_found spanctl_attach_unknown_guest "$bin/spanctl" attach nosuch scan
+not_found spanctl_fv_stop_unknown_guest "$bin/spanctl" fv stop nosuch scan
+not_found spanctl_detach_unknown_guest "$bin/spanctl" detach nosuch scan
+not_found spanctl_fv_start_unknown_guest "$bin/spanctl" fv start nosuch scan \
+	--kernel "$bin/spanctl" --initrd "$bin/spanctl"
+not_found spanctl_fv_start_missing_kernel "$bin/spanctl" fv start g1 scan \
+	--kernel "$run_dir/nonexistent" --initrd "$bin/spanctl"
+# A bad image is refused before any VM exists: one line, exit 1.
+printf 'not a kernel' >"$run_dir/junk"
+not_found spanctl_run_not_a_kernel "$bin/spanctl" run g1 --kernel "$run_dir/junk"
+not_found spanctl_run_missing_kernel "$bin/spanctl" run g1 --kernel "$run_dir/nonexistent"
+not_found spanctl_start_not_a_kernel "$bin/spanctl" start g1 --kernel "$run_dir/junk"
+# A socket whose controller died is no guest.
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])" \
+	"$run_dir/dead.sock"
+not_found spanctl_status_dead_guest "$bin/spanctl" status dead
+out=$("$bin/spanctl" list 2>&1); rc=$?
+if [ $rc = 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ]; then
+	record PASS spanctl_list_empty ""
+else
+	record FAIL spanctl_list_empty "exit $rc: $out"
+fi
+rm -rf "$run_dir"
 
 exit $failed

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spanfv-marker: the example featurevisor.  Waits until the controller
+ * attaches its window, finds the page where the guest's workload keeps its
+ * marker, shows the workload's progress counter moving (read live from the
+ * guest's memory), and once detached shows that the window reads nothing
+ * of the guest any more.  All output goes to its L1's console.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libspanfv.h"
+#include "pci.h"
+
+#define MARKER "SPAN-WORKLOAD-MARKER pid="
+#define PROGRESS_OFF 64		/* workload.c: marker[64], then progress */
+/* x86-64 Linux's direct map (4 levels, no KASLR in the lab kernel). */
+#define PAGE_OFFSET 0xffff888000000000ULL
+
+#define say(...) do { printf(__VA_ARGS__); fflush(stdout); } while (0)
+
+int main(int argc, char **argv)
+{
+	/* --once: return after the first look (its L1's init then panics it). */
+	int once = argc > 1 && !strcmp(argv[1], "--once");
+	struct spanfv_window w;
+	char marker[64];
+	uint64_t p0, p1, gpa = 0, all_ones = ~0ULL, v, cr3, pa = 0;
+	int err;
+	int64_t at;
+	int state;
+
+	if (spanfv__open(&w, ""))
+		return 1;
+	say("spanfv: window of %llu MiB mapped (BAR %llu MiB), waiting to be attached\n",
+	    (unsigned long long)w.size >> 20, (unsigned long long)w.bar_size >> 20);
+	for (;;) {
+		while ((state = spanfv__state(&w)) == SPAN_WINDOW_DETACHED)
+			usleep(200000);
+		if (state < 0)
+			return 1;
+		at = spanfv__find_page(&w, 0, MARKER, strlen(MARKER));
+		if (at < 0) {
+			say("spanfv: attached, but no marker in %llu MiB\n",
+			    (unsigned long long)w.size >> 20);
+			sleep(1);
+			continue;
+		}
+		gpa = at;
+		spanfv__read(&w, gpa, marker, sizeof(marker));
+		marker[sizeof(marker) - 1] = 0;
+		say("spanfv: found \"%s\" at guest-physical %#llx (%s)\n", marker,
+		    (unsigned long long)gpa, state == SPAN_WINDOW_READONLY ? "read-only" : "read-write");
+		/* The walker on the guest's own page tables: its direct map. */
+		cr3 = spanfv__cr3(&w);
+		err = spanfv__translate(spanfv__read_phys, &w, cr3, PAGE_OFFSET + gpa, &pa);
+		say("spanfv: through the guest's page tables (CR3 %#llx): %#llx -> %#llx: %s\n",
+		    (unsigned long long)cr3, (unsigned long long)(PAGE_OFFSET + gpa),
+		    err ? 0ULL : (unsigned long long)pa,
+		    err ? "not mapped" : pa == gpa ? "matches" : "DOES NOT MATCH");
+		spanfv__read(&w, gpa + PROGRESS_OFF, &p0, sizeof(p0));
+		sleep(1);
+		spanfv__read(&w, gpa + PROGRESS_OFF, &p1, sizeof(p1));
+		say("spanfv: guest progress %llu -> %llu\n", (unsigned long long)p0,
+		    (unsigned long long)p1);
+		if (once)
+			return 0;
+		while (spanfv__state(&w) != SPAN_WINDOW_DETACHED)
+			usleep(200000);
+		/* Once: what the same address holds now. */
+		spanfv__read(&w, gpa, &v, sizeof(v));
+		say("spanfv: detached; the marker's address now reads %#llx: %s\n",
+		    (unsigned long long)v, v == all_ones ? "nothing of the guest is left" :
+		    "THE WINDOW STILL SHOWS GUEST MEMORY");
+	}
+}
