@@ -158,6 +158,25 @@ $(addprefix $(O)/bin/,$(filter-out spanmon,$(BPF_APPS))): $(O)/bin/%: bpf/%.c bp
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(filter %.c %.a,$^) $(BPF_LIBS) -o $@
 
 $(O)/bpf/spanmon.bpf.o: bpf/core_fixes.bpf.h
+
+# A featurevisor's event dispatcher (its shared header is in include/span,
+# for lib/spanevents.c) and the example and test filters (bpf/filters/).
+# The dispatcher sets dirty bits with fetch-and-or: ISA v3 too.
+SPANFV_FILTERS := $(patsubst bpf/filters/%.bpf.c,$(O)/bpf/filters/%.bpf.o,\
+	$(wildcard bpf/filters/*.bpf.c))
+$(O)/bpf/spanfv.bpf.o: bpf/spanfv.bpf.c include/span/spanfv_event.h \
+		include/span/hist_layout.h $(O)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 $(WARNINGS) \
+		-I$(O)/bpf -Ibpf -Iinclude -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+$(O)/bpf/filters/%.bpf.o: bpf/filters/%.bpf.c include/span/spanfv_event.h $(O)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARNINGS) \
+		-I$(O)/bpf -Iinclude -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+filters: $(SPANFV_FILTERS)
+.PHONY: filters
 # spanmon claims vCPU slots with compare-and-swap: BPF ISA v3 (Linux 5.12+).
 $(O)/bpf/spanmon.bpf.o $(O)/bench/%.bpf.o: BPF_CPU := -mcpu=v3
 
