@@ -101,6 +101,7 @@ static __always_inline void mark_dirty(__u64 gfn)
  * attached.  @ev is never NULL, but the verifier checks the filter as if
  * it could be.
  */
+#ifndef SPANFV_INLINE_FILTER
 __noinline int span_filter(struct span_fv_event *ev)
 {
 	volatile int ret = 1;	/* not folded into the caller */
@@ -109,6 +110,7 @@ __noinline int span_filter(struct span_fv_event *ev)
 		return 0;
 	return ret;
 }
+#endif
 
 SEC("raw_tp/span_mem_event")
 int BPF_PROG(span_mem_event, __u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 gfn,

@@ -4,7 +4,7 @@
 #include <bpf/bpf_helpers.h>
 #include "span/spanfv_event.h"
 
-SEC("freplace/span_filter")
+SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
 	return 1;

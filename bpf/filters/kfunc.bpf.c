@@ -7,7 +7,7 @@
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 
-SEC("freplace/span_filter")
+SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
 	struct task_struct *t;

@@ -6,7 +6,7 @@
 
 extern struct task_struct init_task __ksym;
 
-SEC("freplace/span_filter")
+SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
 	if (!ev)

@@ -9,7 +9,7 @@ static long step(__u32 i, void *ctx)
 	return 0;
 }
 
-SEC("freplace/span_filter")
+SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
 	bpf_loop(4, step, ev, 0);

@@ -15,7 +15,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } spanfv_shared SEC(".maps");
 
-SEC("freplace/span_filter")
+SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
 	__u32 zero = 0;

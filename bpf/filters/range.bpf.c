@@ -20,7 +20,7 @@ struct {
 	__type(value, struct gfn_range);
 } range SEC(".maps");
 
-SEC("freplace/span_filter")
+SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
 	__u32 zero = 0;

@@ -9,7 +9,7 @@ struct {
 	__uint(max_entries, 4096);
 } leak SEC(".maps");
 
-SEC("freplace/span_filter")
+SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
 	if (ev)

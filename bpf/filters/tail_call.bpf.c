@@ -11,7 +11,7 @@ struct {
 	__type(value, __u32);
 } progs SEC(".maps");
 
-SEC("freplace/span_filter")
+SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
 	bpf_tail_call(ev, &progs, 0);

@@ -45,9 +45,20 @@ struct span_fv_event {
 #ifdef __VMLINUX_H__
 /*
  * The dispatcher's filter hook: 1 delivers @ev, 0 drops it.  A filter is an
- * freplace program of this function (SEC("freplace/span_filter")).
+ * freplace program of this function:
+ *
+ *	SPAN_FILTER_SEC int span_filter(struct span_fv_event *ev) { ... }
+ *
+ * SPAN_FILTER_SEC is SEC("freplace/span_filter"); the host tests also
+ * build each filter straight into a dispatcher (SPANFV_INLINE_FILTER, no
+ * section: a global function), for kernels that refuse BPF trampolines.
  */
 int span_filter(struct span_fv_event *ev);
+#ifdef SPANFV_INLINE_FILTER
+#define SPAN_FILTER_SEC
+#else
+#define SPAN_FILTER_SEC SEC("freplace/span_filter")
+#endif
 #endif
 
 /* The dispatcher's own accounting (stats map, per CPU; index = enum). */
