@@ -111,7 +111,7 @@ $(O)/bin/kvmloop: tests/lab/kvmloop.c $(O)/lib/libspan.a
 $(O)/bin/spanctl: $(SPANCTL_SRCS) $(wildcard controller/*.h) $(O)/lib/libspan.a
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(KHDR_CFLAGS) -Icontroller \
-		$(filter %.c %.a,$^) -lpthread -o $@
+		$(filter %.c %.a,$^) $(BPF_LIBS) -lpthread -lm -o $@
 
 # The span guest's initramfs (busybox + workload): `make guest`.
 GUEST_INITRD := $(O)/guest/initramfs.cpio.gz

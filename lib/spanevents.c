@@ -587,7 +587,7 @@ static int filter_open_checked(const char *path, int target_fd, bool check_only,
 {
 	struct filter_check fc = { .check_only = check_only };
 	libbpf_print_fn_t old_print;
-	struct bpf_program *prog;
+	struct bpf_program *prog = NULL;
 	char name[64];
 	int err;
 
