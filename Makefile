@@ -268,8 +268,9 @@ bench: setup
 	$(Q)scripts/lab-run.sh --name bench bench/bench.list | \
 		sed -n '/^@@SPAN-BEGIN/,/^@@SPAN-END/p; /^lab results/,$$p'
 
-bench-host: $(O)/bench/spanmon_host
+bench-host: $(O)/bench/spanmon_host $(O)/bench/spanfv_host $(O)/tests/host/spanfv-range.bpf.o
 	$(Q)$<
+	$(Q)$(O)/bench/spanfv_host -d $(O)/tests/host
 
 # bench/*_bench.bpf.c compile spanmon's (or kvmexits') BPF in, plus drivers.
 $(O)/bench/%.bpf.o: bench/%.bpf.c bench/spanmon_bench.h bpf/spanmon.bpf.c bpf/spanmon.h \
@@ -282,6 +283,12 @@ $(O)/bench/%.bpf.o: bench/%.bpf.c bench/spanmon_bench.h bpf/spanmon.bpf.c bpf/sp
 $(O)/bench/%.skel.h: $(O)/bench/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# A featurevisor dispatcher's cost per event, no filter against the range
+# filter (built in: tests/host/spanfv_inline.bpf.c).
+$(O)/bench/spanfv_host: bench/spanfv_host.c $(O)/lib/libspan.a
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(filter %.c %.a,$^) $(BPF_LIBS) -lm -o $@
 
 $(O)/bench/spanmon_host: bench/spanmon_host.c bench/spanmon_bench.h $(O)/bpf/spanmon.skel.h \
 		$(O)/bench/spanmon_bench.skel.h $(O)/bench/kvmexits_bench.skel.h $(O)/lib/libspan.a
