@@ -211,11 +211,12 @@ $(O)/tests/host/unit: tests/host/harness.c $(HOST_TEST_SRCS) $(LIB_SRCS) \
 # The BPF unit tests: the spanmon skeleton and the featurevisor dispatcher
 # (with the filters in bpf/filters/) driven by BPF_PROG_TEST_RUN.
 $(O)/tests/host/spanmon_bpf: tests/host/harness.c $(HOST_BPF_TEST_SRCS) $(LIB_SRCS) \
-		lib/spanevents.c $(O)/bpf/spanmon.skel.h $(O)/bpf/spanfv.skel.h \
+		lib/spanevents.c lib/bpfutil.c spanmon/collect.c spanmon/format.c \
+		$(O)/bpf/spanmon.skel.h $(O)/bpf/spanfv.skel.h \
 		$(SPANFV_FILTERS) $(SPANFV_INLINE) bpf/spanmon.h tests/host/harness.h \
 		$(wildcard include/span/*.h)
 	$(call msg,CCLD,$@ [asan+ubsan])
-	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host \
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host -Ispanmon \
 		-DSPANFV_FILTER_DIR='"$(O)/bpf/filters"' \
 		-DSPANFV_INLINE_DIR='"$(O)/tests/host"' $(filter %.c,$^) $(BPF_LIBS) -lm -o $@
 

@@ -192,6 +192,11 @@ static int pin(struct span_fv_dispatcher *d, const char *dir, char *why, size_t 
 	snprintf(d->pin_dir, sizeof(d->pin_dir), "%s", dir);
 	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pinned_maps[i]);
+		/*
+		 * Left by a dispatcher whose process died: the kernel never
+		 * has two live views of one (guest id, view), so it is stale.
+		 */
+		unlink(path);
 		err = bpf_map__pin(map_named(d, pinned_maps[i]), path);
 		if (err) {
 			reason(why, whylen, "cannot pin %s: %s", path, strerror(-err));

@@ -33,6 +33,7 @@
 #include "span/hist.h"
 #include "span/spanevents.h"
 #include "span/util.h"
+#include "collect.h"
 
 #ifndef SPANFV_FILTER_DIR
 #define SPANFV_FILTER_DIR "out/bpf/filters"
@@ -549,6 +550,17 @@ TEST(maps_are_pinned_for_spanmon_and_unpinned_at_close)
 
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/span-test-%d/fv/%d-%d", getpid(), GUEST, 3);
 	o.pin_dir = dir;
+	/* A stale pin, as a controller that died leaves it: replaced. */
+	snprintf(path, sizeof(path), "/sys/fs/bpf/span-test-%d", getpid());
+	ASSERT_EQ(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "/sys/fs/bpf/span-test-%d/fv", getpid());
+	ASSERT_EQ(mkdir(path, 0700), 0);
+	ASSERT_EQ(mkdir(dir, 0700), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "stale", 4, 8, 1, NULL);
+	ASSERT_TRUE(fd >= 0);
+	snprintf(path, sizeof(path), "%s/stats", dir);
+	ASSERT_EQ(bpf_obj_pin(fd, path), 0);
+	close(fd);
 	ASSERT_EQ(span_fv_open(&d, &o, why, sizeof(why)), 0);
 	ASSERT_EQ(fire(d, GUEST, 3, 0, 1, 2, 0, 1), 0);
 	snprintf(path, sizeof(path), "%s/stats", dir);
@@ -577,4 +589,48 @@ TEST(open_refuses_bad_ring_sizes)
 	EXPECT_EQ(span_fv_open(&d, &o, why, sizeof(why)), -EINVAL);
 	EXPECT_TRUE(strstr(why, "5000") != NULL);
 	EXPECT_TRUE(d == NULL);
+}
+
+/* What spanmon reads: the dispatchers pinned under a root, by (guest, view). */
+TEST(spanmon_reads_pinned_dispatchers)
+{
+	struct span_fv_opts o = { .guest_id = GUEST, .view = 4, .guest_pages = 64 };
+	struct span_fv_dispatcher *d, *e;
+	struct spanmon_snapshot s = {};
+	struct span_fv_consumer *c;
+	static struct seen seen;
+	char root[96], dir[128], why[256];
+	size_t i;
+
+	snprintf(root, sizeof(root), "/sys/fs/bpf/span-test-%d", getpid());
+	snprintf(dir, sizeof(dir), "%s/%d-%d", root, GUEST, 4);
+	o.pin_dir = dir;
+	ASSERT_EQ(span_fv_open(&d, &o, why, sizeof(why)), 0);
+	snprintf(dir, sizeof(dir), "%s/%d-%d", root, GUEST, 5);
+	o.view = 5;
+	ASSERT_EQ(span_fv_open(&e, &o, why, sizeof(why)), 0);
+	c = consumer(d, &seen);
+	ASSERT_TRUE(c != NULL);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(fire(d, GUEST, 4, 0, i, 2, SPAN_FV_EVENT_NOTIFY, i + 1), 0);
+	span_fv_consumer_consume(c);
+	ASSERT_EQ(spanmon_read_fvs(root, &s), 0);
+	ASSERT_EQ(s.nr_fvs, 2);
+	for (i = 0; i < s.nr_fvs; i++) {
+		const struct spanmon_fv *fv = &s.fvs[i];
+
+		EXPECT_EQ(fv->guest, GUEST);
+		EXPECT_EQ(fv->stats[SPAN_FV_STAT_SEEN], fv->view == 4 ? 3 : 0);
+		EXPECT_EQ(fv->stats[SPAN_FV_STAT_DIRTY_SET], fv->view == 4 ? 3 : 0);
+		EXPECT_EQ(span_hist_count(fv->delivery.slots, SPAN_HIST_SLOTS),
+			  fv->view == 4 ? 3 : 0);
+	}
+	spanmon_snapshot_free(&s);
+	span_fv_consumer_free(c);
+	span_fv_close(d);
+	span_fv_close(e);
+	EXPECT_EQ(rmdir(root), 0);
+	/* No root at all: no featurevisors, no error. */
+	EXPECT_EQ(spanmon_read_fvs(root, &s), 0);
+	EXPECT_EQ(s.nr_fvs, 0);
 }
