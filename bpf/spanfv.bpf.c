@@ -15,12 +15,12 @@
  *   - It goes to this featurevisor's own ring buffer; a full ring is a
  *     counted drop and a gap in dseq.
  *
- * Wakeups: a synchronous event has a vCPU waiting for its reply, so its
- * record takes the ring's default (wake the consumer if it has caught up).
- * Async records do not wake anyone until the ring holds wake_bytes; the
- * consumer's poll timeout bounds how long a few of them can sit (libbpf's
- * ring buffer benchmarks: ~1.1 M records/s woken one by one, 12-21 M/s
- * batched).
+ * Wakeups: without wake_bytes, every record takes the ring's default
+ * (wake the consumer if it has caught up).  With it, async records wake no
+ * one until the ring holds wake_bytes, the consumer's poll timeout
+ * bounding how long a few of them can sit (libbpf's ring buffer
+ * benchmarks: ~1.1 M records/s woken one by one, 12-21 M/s batched), and
+ * a synchronous record, whose vCPU waits, always wakes it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -157,7 +157,15 @@ int BPF_PROG(span_mem_event, __u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 g
 		return 0;
 	}
 	__builtin_memcpy(rec, &ev, sizeof(*rec));
-	if ((flags & SPAN_FV_EVENT_NOTIFY) && wake_bytes)
+	/*
+	 * The ring's default wakes the consumer only if it has read
+	 * everything before this record; after async records submitted
+	 * without a wakeup that is never true, so a synchronous record then
+	 * forces one.
+	 */
+	if (wake_bytes && !(flags & SPAN_FV_EVENT_NOTIFY))
+		wake = BPF_RB_FORCE_WAKEUP;
+	else if (wake_bytes)
 		wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wake_bytes ?
 			BPF_RB_NO_WAKEUP : BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(rec, wake);

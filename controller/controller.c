@@ -49,7 +49,9 @@ static void fv__events_open(struct controller *c, struct fv *f)
 		.span_fd = c->g.vm_fd, .guest_gpa = 0, .size = 4096,
 		.entries = (uintptr_t)&entry,
 	};
-	struct span_fv_opts o = { .guest_pages = c->g.cfg.mem_size >> 12, .attach = true };
+	/* Async (dirty) records wake the consumer by the quarter ring (256 KiB). */
+	struct span_fv_opts o = { .guest_pages = c->g.cfg.mem_size >> 12, .attach = true,
+				  .wake_bytes = 64 * 1024 };
 	char dir[128], why[256];
 
 	f->events_why[0] = 0;

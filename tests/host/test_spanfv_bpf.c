@@ -634,3 +634,43 @@ TEST(spanmon_reads_pinned_dispatchers)
 	EXPECT_EQ(spanmon_read_fvs(root, &s), 0);
 	EXPECT_EQ(s.nr_fvs, 0);
 }
+
+/*
+ * Batched wakeups: with wake_bytes, async records wake nobody until that
+ * much waits (a poll finds nothing), a synchronous one wakes at once.
+ */
+TEST(async_records_wake_the_consumer_in_batches)
+{
+	struct span_fv_opts o = { .guest_id = GUEST, .view = VIEW, .guest_pages = PAGES,
+				  .wake_bytes = 800 };
+	struct span_fv_dispatcher *d;
+	struct span_fv_consumer *c;
+	static struct seen s;
+	char why[256];
+	unsigned int i;
+
+	ASSERT_EQ(span_fv_open(&d, &o, why, sizeof(why)), 0);
+	c = consumer(d, &s);
+	ASSERT_TRUE(c != NULL);
+	/* 80 bytes a record (72 + header): 9 async ones stay below 800. */
+	for (i = 0; i < 9; i++)
+		ASSERT_EQ(fire(d, GUEST, VIEW, 0, i, 2, SPAN_FV_EVENT_NOTIFY, i + 1), 0);
+	EXPECT_EQ(span_fv_consumer_poll(c, 0), 0);
+	EXPECT_EQ(s.n, 0);
+	/* The 10th reaches 800: a wakeup, and all ten are read. */
+	ASSERT_EQ(fire(d, GUEST, VIEW, 0, 9, 2, SPAN_FV_EVENT_NOTIFY, 10), 0);
+	EXPECT_EQ(span_fv_consumer_poll(c, 0), 10);
+	/*
+	 * The ring is level-triggered in epoll: one more poll finds it empty
+	 * and forgets the wakeup (a consumer's loop always makes that poll).
+	 */
+	EXPECT_EQ(span_fv_consumer_poll(c, 0), 0);
+	/* One async (no wakeup), then a synchronous one: both at once. */
+	ASSERT_EQ(fire(d, GUEST, VIEW, 0, 10, 2, SPAN_FV_EVENT_NOTIFY, 11), 0);
+	EXPECT_EQ(span_fv_consumer_poll(c, 0), 0);
+	ASSERT_EQ(fire(d, GUEST, VIEW, 0, 11, 1, 0, 12), 0);
+	EXPECT_EQ(span_fv_consumer_poll(c, 0), 2);
+	EXPECT_EQ(s.n, 12);
+	span_fv_consumer_free(c);
+	span_fv_close(d);
+}
