@@ -54,9 +54,10 @@ BPF_LIBS := -lbpf -lelf -lz
 # LIB_SRCS are plain C (unit-tested under ASan); libspan.a adds the libbpf
 # helpers.
 LIB_SRCS := lib/util.c lib/hist.c
-LIBSPAN_SRCS := $(LIB_SRCS) lib/bpfutil.c
-# test_spanmon_bpf loads BPF: its own binary, run as root (see stage_host).
-HOST_BPF_TEST_SRCS := tests/host/test_spanmon_bpf.c
+LIBSPAN_SRCS := $(LIB_SRCS) lib/bpfutil.c lib/spanevents.c
+# The tests that load BPF (spanmon's programs, the featurevisor dispatcher
+# and filters): their own binary, run as root (see stage_host).
+HOST_BPF_TEST_SRCS := tests/host/test_spanmon_bpf.c tests/host/test_spanfv_bpf.c
 HOST_TEST_SRCS := $(filter-out $(HOST_BPF_TEST_SRCS),$(wildcard tests/host/test_*.c))
 SPANMON_SRCS := $(wildcard spanmon/*.c)
 # spanctl: the parts without KVM are unit-tested (boot protocol, control
@@ -98,6 +99,7 @@ $(O)/lib/libspan.a: $(patsubst %.c,$(O)/obj/%.o,$(LIBSPAN_SRCS))
 	$(call msg,AR,$@)
 	$(Q)mkdir -p $(@D) && $(AR) rcs $@ $^
 
+$(O)/obj/lib/spanevents.o: $(O)/bpf/spanfv.skel.h
 $(O)/obj/%.o: %.c $(wildcard include/span/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -109,7 +111,7 @@ $(O)/bin/kvmloop: tests/lab/kvmloop.c $(O)/lib/libspan.a
 $(O)/bin/spanctl: $(SPANCTL_SRCS) $(wildcard controller/*.h) $(O)/lib/libspan.a
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(KHDR_CFLAGS) -Icontroller \
-		$(filter %.c %.a,$^) -lpthread -o $@
+		$(filter %.c %.a,$^) $(BPF_LIBS) -lpthread -lm -o $@
 
 # The span guest's initramfs (busybox + workload): `make guest`.
 GUEST_INITRD := $(O)/guest/initramfs.cpio.gz
@@ -158,6 +160,35 @@ $(addprefix $(O)/bin/,$(filter-out spanmon,$(BPF_APPS))): $(O)/bin/%: bpf/%.c bp
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(filter %.c %.a,$^) $(BPF_LIBS) -o $@
 
 $(O)/bpf/spanmon.bpf.o: bpf/core_fixes.bpf.h
+
+# A featurevisor's event dispatcher (its shared header is in include/span,
+# for lib/spanevents.c) and the example and test filters (bpf/filters/).
+# The dispatcher sets dirty bits with fetch-and-or: ISA v3 too.
+SPANFV_FILTERS := $(patsubst bpf/filters/%.bpf.c,$(O)/bpf/filters/%.bpf.o,\
+	$(wildcard bpf/filters/*.bpf.c))
+$(O)/bpf/spanfv.bpf.o: bpf/spanfv.bpf.c include/span/spanfv_event.h \
+		include/span/hist_layout.h $(O)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 $(WARNINGS) \
+		-I$(O)/bpf -Ibpf -Iinclude -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+$(O)/bpf/filters/%.bpf.o: bpf/filters/%.bpf.c include/span/spanfv_event.h $(O)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARNINGS) \
+		-I$(O)/bpf -Iinclude -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+filters: $(SPANFV_FILTERS)
+.PHONY: filters
+# The host tests' dispatchers with one filter built in (tests/host/
+# spanfv_inline.bpf.c says why).
+SPANFV_INLINE := $(patsubst %,$(O)/tests/host/spanfv-%.bpf.o,all range writes forge count)
+$(O)/tests/host/spanfv-%.bpf.o: tests/host/spanfv_inline.bpf.c bpf/spanfv.bpf.c \
+		bpf/filters/%.bpf.c include/span/spanfv_event.h $(O)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
+		$(WARNINGS) -DSPANFV_FILTER='"filters/$*.bpf.c"' -I$(O)/bpf -Ibpf -Iinclude \
+		-c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 # spanmon claims vCPU slots with compare-and-swap: BPF ISA v3 (Linux 5.12+).
 $(O)/bpf/spanmon.bpf.o $(O)/bench/%.bpf.o: BPF_CPU := -mcpu=v3
 
@@ -177,13 +208,17 @@ $(O)/tests/host/unit: tests/host/harness.c $(HOST_TEST_SRCS) $(LIB_SRCS) \
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host -Ispanmon \
 		-Icontroller $(filter %.c,$^) -lm -lpthread -o $@
 
-# The BPF unit tests: the spanmon skeleton driven by BPF_PROG_TEST_RUN.
+# The BPF unit tests: the spanmon skeleton and the featurevisor dispatcher
+# (with the filters in bpf/filters/) driven by BPF_PROG_TEST_RUN.
 $(O)/tests/host/spanmon_bpf: tests/host/harness.c $(HOST_BPF_TEST_SRCS) $(LIB_SRCS) \
-		$(O)/bpf/spanmon.skel.h bpf/spanmon.h tests/host/harness.h \
+		lib/spanevents.c lib/bpfutil.c spanmon/collect.c spanmon/format.c \
+		$(O)/bpf/spanmon.skel.h $(O)/bpf/spanfv.skel.h \
+		$(SPANFV_FILTERS) $(SPANFV_INLINE) bpf/spanmon.h tests/host/harness.h \
 		$(wildcard include/span/*.h)
 	$(call msg,CCLD,$@ [asan+ubsan])
-	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host \
-		$(filter %.c,$^) $(BPF_LIBS) -lm -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host -Ispanmon \
+		-DSPANFV_FILTER_DIR='"$(O)/bpf/filters"' \
+		-DSPANFV_INLINE_DIR='"$(O)/tests/host"' $(filter %.c,$^) $(BPF_LIBS) -lm -o $@
 
 check-host: setup-host
 	$(Q)scripts/check.sh host
@@ -234,8 +269,9 @@ bench: setup
 	$(Q)scripts/lab-run.sh --name bench bench/bench.list | \
 		sed -n '/^@@SPAN-BEGIN/,/^@@SPAN-END/p; /^lab results/,$$p'
 
-bench-host: $(O)/bench/spanmon_host
+bench-host: $(O)/bench/spanmon_host $(O)/bench/spanfv_host $(O)/tests/host/spanfv-range.bpf.o
 	$(Q)$<
+	$(Q)$(O)/bench/spanfv_host -d $(O)/tests/host
 
 # bench/*_bench.bpf.c compile spanmon's (or kvmexits') BPF in, plus drivers.
 $(O)/bench/%.bpf.o: bench/%.bpf.c bench/spanmon_bench.h bpf/spanmon.bpf.c bpf/spanmon.h \
@@ -248,6 +284,12 @@ $(O)/bench/%.bpf.o: bench/%.bpf.c bench/spanmon_bench.h bpf/spanmon.bpf.c bpf/sp
 $(O)/bench/%.skel.h: $(O)/bench/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# A featurevisor dispatcher's cost per event, no filter against the range
+# filter (built in: tests/host/spanfv_inline.bpf.c).
+$(O)/bench/spanfv_host: bench/spanfv_host.c $(O)/lib/libspan.a
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(filter %.c %.a,$^) $(BPF_LIBS) -lm -o $@
 
 $(O)/bench/spanmon_host: bench/spanmon_host.c bench/spanmon_bench.h $(O)/bpf/spanmon.skel.h \
 		$(O)/bench/spanmon_bench.skel.h $(O)/bench/kvmexits_bench.skel.h $(O)/lib/libspan.a

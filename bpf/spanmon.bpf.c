@@ -532,6 +532,25 @@ int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * span_mem_reply(guest, view, l1, vcpu, seq, action, wait_ns): a view
+ * replied to a synchronous memory event (or was released, action 3) after
+ * its vCPU waited wait_ns.  The kernel measured it: no pairing here, one
+ * histogram per (replying VMM, guest, view).
+ */
+SEC("raw_tp/span_mem_reply")
+int BPF_PROG(span_mem_reply, __u32 guest, __u32 view, __u32 l1, __u32 vcpu, __u64 seq,
+	     __u32 action, __u64 wait_ns)
+{
+	struct span_hist_key k = {
+		.kind = SPAN_KIND_MEM_REPLY, .tgid = bpf_get_current_pid_tgid() >> 32,
+		.reason = guest, .sub = view,
+	};
+
+	hist_add(&k, wait_ns);
+	return 0;
+}
+
 SEC("raw_tp/kvm_nested_vmexit")
 int BPF_PROG(kvm_nested_vmexit, struct kvm_vcpu *vcpu)
 {

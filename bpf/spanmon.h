@@ -31,6 +31,8 @@ enum span_kind {
 	SPAN_KIND_NESTED,	/* kvm_nested_vmexit -> kvm_nested_vmenter, same thread */
 	SPAN_KIND_OP,		/* span op, same thread: *_start -> attach/detach,
 				 * shadow_sync/view_fault -> kvm_entry */
+	SPAN_KIND_MEM_REPLY,	/* span_mem_reply's wait_ns: a memory event's reply
+				 * (key: reason = guest id, sub = view) */
 	SPAN_KIND_MAX,
 };
 

@@ -13,6 +13,7 @@
 
 #include "controller.h"
 #include "kvm_span.h"
+#include "span/spanevents.h"
 #include "span/util.h"
 
 #define reason(...) snprintf(why, whylen, __VA_ARGS__)
@@ -35,6 +36,55 @@ static struct fv *fv__find(struct controller *c, const char *name)
 	return NULL;
 }
 
+/*
+ * A featurevisor was attached: its view's index and the guest's id (from
+ * KVM_SPAN_GET_ACCESS on its VM), then its event dispatcher, attached to
+ * span:span_mem_event and pinned for spanmon.  Without them the attach
+ * stands, with no memory events: f->events_why says why.  Under fv_lock.
+ */
+static void fv__events_open(struct controller *c, struct fv *f)
+{
+	__u8 entry = 0;
+	struct kvm_span_access_get g = {
+		.span_fd = c->g.vm_fd, .guest_gpa = 0, .size = 4096,
+		.entries = (uintptr_t)&entry,
+	};
+	/* Async (dirty) records wake the consumer by the quarter ring (256 KiB). */
+	struct span_fv_opts o = { .guest_pages = c->g.cfg.mem_size >> 12, .attach = true,
+				  .wake_bytes = 64 * 1024 };
+	char dir[128], why[256];
+
+	f->events_why[0] = 0;
+	if (ioctl(f->vm.vm_fd, KVM_SPAN_GET_ACCESS, &g) < 0) {
+		if (errno == ENOTTY)
+			snprintf(f->events_why, sizeof(f->events_why), "this kernel has no "
+				 "KVM_SPAN_GET_ACCESS (kvm-patches/0016): no memory events");
+		else
+			snprintf(f->events_why, sizeof(f->events_why), "KVM_SPAN_GET_ACCESS: %s",
+				 strerror(errno));
+		goto out;
+	}
+	f->guest_id = g.guest_id;
+	f->view = g.view;
+	o.guest_id = g.guest_id;
+	o.view = g.view;
+	snprintf(dir, sizeof(dir), "%s/%u-%u", SPAN_FV_PIN_ROOT, g.guest_id, g.view);
+	o.pin_dir = dir;
+	if (span_fv_open(&f->events, &o, why, sizeof(why)))
+		snprintf(f->events_why, sizeof(f->events_why), "%.*s",
+			 (int)sizeof(f->events_why) - 1, why);
+out:
+	if (f->events_why[0])
+		fprintf(stderr, "spanctl: featurevisor '%s': %s\n", f->name, f->events_why);
+}
+
+static void fv__events_close(struct fv *f)
+{
+	span_fv_close(f->events);
+	f->events = NULL;
+	snprintf(f->events_why, sizeof(f->events_why), "not attached");
+}
+
 /* Under fv_lock. */
 static int fv__detach_locked(struct fv *f, char *why, size_t whylen)
 {
@@ -50,6 +100,7 @@ static int fv__detach_locked(struct fv *f, char *why, size_t whylen)
 	}
 	f->detach_ns = span_now_ns() - t0;
 	f->attached = 0;
+	fv__events_close(f);
 	return 0;
 }
 
@@ -174,6 +225,7 @@ static int op_attach(void *ctx, const struct span_msg_fv *req, char *why, size_t
 	f->readonly = !!a.flags;
 	f->vm.pci.cr3 = guest__cr3(&c->g);
 	f->vm.pci.state = f->readonly ? SPAN_WINDOW_READONLY : SPAN_WINDOW_ATTACHED;
+	fv__events_open(c, f);
 out:
 	pthread_mutex_unlock(&c->fv_lock);
 	return err;
@@ -224,6 +276,92 @@ static int op_fv_stop(void *ctx, const struct span_msg_fv *req, char *why, size_
 	}
 	guest__stop(&f->vm, GUEST_STOP_REQUEST, "spanctl fv stop");
 	return 0;
+}
+
+static int op_filter_load(void *ctx, const struct span_msg_filter_load *req, char *why,
+			  size_t whylen)
+{
+	struct controller *c = ctx;
+	struct fv *f;
+	int err;
+
+	if (req->flags) {
+		reason("unknown flags %#x", req->flags);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->fv_lock);
+	f = fv__lookup(c, req->name, why, whylen);
+	if (!f) {
+		err = -ENOENT;
+	} else if (!f->events) {
+		reason("featurevisor '%s' has no event dispatcher: %s", f->name,
+		       f->events_why[0] ? f->events_why : "not attached");
+		err = -ENOTCONN;
+	} else {
+		err = span_fv_filter_load(f->events, req->path, why, whylen);
+	}
+	pthread_mutex_unlock(&c->fv_lock);
+	return err;
+}
+
+static int op_filter_unload(void *ctx, const struct span_msg_fv *req, char *why, size_t whylen)
+{
+	struct controller *c = ctx;
+	struct fv *f;
+	int err = 0;
+
+	if (req->flags) {
+		reason("unknown flags %#x", req->flags);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->fv_lock);
+	f = fv__lookup(c, req->name, why, whylen);
+	if (!f) {
+		err = -ENOENT;
+	} else if (!f->events || !span_fv_filter_name(f->events)) {
+		reason("featurevisor '%s' has no filter loaded", f->name);
+		err = -EALREADY;
+	} else {
+		span_fv_filter_unload(f->events);
+	}
+	pthread_mutex_unlock(&c->fv_lock);
+	return err;
+}
+
+static void op_filter_list(void *ctx, struct span_msg_filters *r)
+{
+	struct controller *c = ctx;
+	__u64 st[SPAN_FV_STAT_NR];
+	int i;
+
+	pthread_mutex_lock(&c->fv_lock);
+	for (i = 0; i < SPAN_MAX_FVS; i++) {
+		struct fv *f = &c->fvs[i];
+		struct span_filter_status *s = &r->fvs[r->nr];
+
+		if (!f->used)
+			continue;
+		r->nr++;
+		snprintf(s->name, sizeof(s->name), "%s", f->name);
+		if (!f->events) {
+			snprintf(s->why, sizeof(s->why), "%s",
+				 f->events_why[0] ? f->events_why : "not attached");
+			continue;
+		}
+		s->dispatcher = 1;
+		s->guest_id = f->guest_id;
+		s->view = f->view;
+		if (span_fv_filter_name(f->events))
+			snprintf(s->filter, sizeof(s->filter), "%s", span_fv_filter_name(f->events));
+		if (span_fv_stats(f->events, st))
+			continue;
+		s->seen = st[SPAN_FV_STAT_SEEN];
+		s->filtered = st[SPAN_FV_STAT_FILTERED];
+		s->delivered = st[SPAN_FV_STAT_DELIVERED];
+		s->dropped = st[SPAN_FV_STAT_DROPPED];
+		s->dirty_set = st[SPAN_FV_STAT_DIRTY_SET];
+	}
+	pthread_mutex_unlock(&c->fv_lock);
 }
 
 static void op_status(void *ctx, struct span_msg_status *st)
@@ -277,6 +415,9 @@ static const struct ctl_ops controller_ops = {
 	.attach = op_attach,
 	.detach = op_detach,
 	.fv_stop = op_fv_stop,
+	.filter_load = op_filter_load,
+	.filter_unload = op_filter_unload,
+	.filter_list = op_filter_list,
 };
 
 /* The guest stopped: so does the controller. */
@@ -392,9 +533,13 @@ int controller__main(const char *name, const struct guest_config *gcfg, int noti
 	for (i = 0; i < SPAN_MAX_FVS; i++)
 		if (c.fvs[i].used)
 			guest__stop(&c.fvs[i].vm, GUEST_STOP_REQUEST, "its guest stopped");
-	for (i = 0; i < SPAN_MAX_FVS; i++)
-		if (c.fvs[i].used)
-			guest__exit(&c.fvs[i].vm);
+	for (i = 0; i < SPAN_MAX_FVS; i++) {
+		if (!c.fvs[i].used)
+			continue;
+		/* Its pins would outlive us. */
+		fv__events_close(&c.fvs[i]);
+		guest__exit(&c.fvs[i].vm);
+	}
 	guest__exit(&c.g);
 	ctl_server__exit(&c.srv);
 	fprintf(stderr, "spanctl: guest '%s' %s (%s), %llu exits\n", name,

@@ -10,6 +10,8 @@
 #include "guest.h"
 #include "server.h"
 
+struct span_fv_dispatcher;
+
 /* Where every featurevisor's L1 sees the guest: above any L1's RAM. */
 #define FV_WINDOW_GPA	(4ULL << 30)
 #define FV_DEFAULT_MEM	(128ULL << 20)
@@ -20,6 +22,10 @@ struct fv {
 	int stopped;		/* its L1 stopped: detached for good */
 	int attached, readonly;
 	uint64_t attach_ns, detach_ns;
+	/* Its memory events' dispatcher, from attach to detach (NULL: none, why). */
+	struct span_fv_dispatcher *events;
+	char events_why[96];
+	uint32_t guest_id, view;	/* KVM_SPAN_GET_ACCESS's, once attached */
 	struct controller *ctl;
 	struct guest vm;
 };

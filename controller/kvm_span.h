@@ -35,7 +35,49 @@ struct kvm_span_detach {
 #define KVM_SPAN_DETACH		_IOW(KVMIO, 0xd7, struct kvm_span_detach)
 #endif
 
+/*
+ * Memory events (kvm-patches/0016, /work/notes/events-spec.md): a view's
+ * subscription, its index and the guest's id in span tracepoints; replies
+ * to synchronous events.  Headers of a span kernel before 0016 lack them.
+ */
+#ifndef KVM_SPAN_GET_ACCESS
+#define KVM_SPAN_ACCESS_SUBSCRIBE	(1U << 0)
+#define KVM_SPAN_ACCESS_NOTIFY		(1U << 1)
+
+#define KVM_SPAN_GET_SUBSCRIBED		(1U << 4)
+#define KVM_SPAN_GET_NOTIFY		(1U << 5)
+
+struct kvm_span_access_get {
+	__u32 span_fd;
+	__u32 flags;
+	__u64 guest_gpa;
+	__u64 size;
+	__u64 entries;		/* user pointer: size >> 12 bytes */
+	__u32 view;		/* out: this view's index in the guest, 0 = span0 */
+	__u32 guest_id;		/* out: the guest's id in span tracepoints */
+	__u64 reserved[3];
+};
+
+#define KVM_SPAN_REPLY_ALLOW		0
+#define KVM_SPAN_REPLY_UNSUBSCRIBE	1
+#define KVM_SPAN_REPLY_DENY		2
+
+struct kvm_span_reply {
+	__u32 span_fd;
+	__u32 vcpu_id;
+	__u64 seq;
+	__u32 action;
+	__u32 flags;
+	__u64 reserved[5];
+};
+
+#define KVM_SPAN_GET_ACCESS	_IOWR(KVMIO, 0xd9, struct kvm_span_access_get)
+#define KVM_SPAN_REPLY		_IOW(KVMIO, 0xda, struct kvm_span_reply)
+#endif
+
 _Static_assert(KVM_CAP_SPAN == 239, "KVM_CAP_SPAN moved");
+_Static_assert(sizeof(struct kvm_span_access_get) == 64, "struct kvm_span_access_get changed");
+_Static_assert(sizeof(struct kvm_span_reply) == 64, "struct kvm_span_reply changed");
 _Static_assert(sizeof(struct kvm_span_attach) == 64, "struct kvm_span_attach changed");
 _Static_assert(sizeof(struct kvm_span_detach) == 32, "struct kvm_span_detach changed");
 

@@ -27,6 +27,10 @@ static const struct {
 	[SPAN_MSG_ATTACH]	= { "attach", sizeof(struct span_msg_fv) },
 	[SPAN_MSG_DETACH]	= { "detach", sizeof(struct span_msg_fv) },
 	[SPAN_MSG_FV_STOP]	= { "fv-stop", sizeof(struct span_msg_fv) },
+	[SPAN_MSG_FILTER_LOAD]	= { "filter-load", sizeof(struct span_msg_filter_load) },
+	[SPAN_MSG_FILTER_UNLOAD] = { "filter-unload", sizeof(struct span_msg_fv) },
+	[SPAN_MSG_FILTER_LIST]	= { "filter-list", 0 },
+	[SPAN_MSG_FILTER_LIST_REPLY] = { "filter-list-reply", sizeof(struct span_msg_filters) },
 };
 
 long span_msg__payload_len(uint32_t type)

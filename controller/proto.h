@@ -31,6 +31,10 @@ enum span_msg_type {
 	SPAN_MSG_ATTACH,	/* request: struct span_msg_fv; reply OK */
 	SPAN_MSG_DETACH,	/* request: struct span_msg_fv; reply OK */
 	SPAN_MSG_FV_STOP,	/* request: struct span_msg_fv; reply OK */
+	SPAN_MSG_FILTER_LOAD,	/* request: struct span_msg_filter_load; reply OK */
+	SPAN_MSG_FILTER_UNLOAD,	/* request: struct span_msg_fv; reply OK */
+	SPAN_MSG_FILTER_LIST,	/* request: no payload; reply FILTER_LIST_REPLY */
+	SPAN_MSG_FILTER_LIST_REPLY, /* reply: struct span_msg_filters */
 	SPAN_MSG_NR_TYPES,
 };
 
@@ -102,6 +106,30 @@ struct span_msg_fv_start {
 struct span_msg_fv {
 	char name[SPAN_NAME_MAX];
 	uint32_t flags;		/* ATTACH: SPAN_ATTACH_*; others: 0 */
+};
+
+/* Load a featurevisor's event filter, a .bpf.o the controller reads. */
+struct span_msg_filter_load {
+	char name[SPAN_NAME_MAX];	/* the featurevisor */
+	uint32_t flags;			/* 0 */
+	char path[SPAN_PATH_MAX];	/* absolute, NUL-terminated */
+};
+
+/* One featurevisor's event delivery (lib/spanevents.c's counters). */
+struct span_filter_status {
+	char name[SPAN_NAME_MAX];	/* the featurevisor */
+	char filter[SPAN_NAME_MAX];	/* "" = none: every event is delivered */
+	char why[96];			/* no dispatcher: why not ("" if there is one) */
+	uint32_t dispatcher;		/* 1: its dispatcher runs */
+	uint32_t guest_id, view;	/* from KVM_SPAN_GET_ACCESS */
+	uint32_t pad;
+	uint64_t seen, filtered, delivered, dropped, dirty_set;
+};
+
+struct span_msg_filters {
+	uint32_t nr;			/* entries used in fvs[] */
+	uint32_t pad;
+	struct span_filter_status fvs[SPAN_MAX_FVS];
 };
 
 #define SPAN_CONSOLE_FOLLOW	(1U << 0)	/* stream live output after the backlog */

@@ -244,6 +244,7 @@ static int client__fv(struct ctl_server *s, struct ctl_client *c, uint32_t type,
 		      const void *payload)
 {
 	struct span_msg_fv_start start;
+	struct span_msg_filter_load fl;
 	struct span_msg_fv fv;
 	char why[128] = "not supported by this controller";
 	const char *name;
@@ -256,6 +257,11 @@ static int client__fv(struct ctl_server *s, struct ctl_client *c, uint32_t type,
 		    !memchr(start.initrd, 0, sizeof(start.initrd)) ||
 		    !memchr(start.append, 0, sizeof(start.append)))
 			return span_msg__send_error(c->fd, EINVAL, "unterminated path");
+	} else if (type == SPAN_MSG_FILTER_LOAD) {
+		memcpy(&fl, payload, sizeof(fl));
+		name = fl.name;
+		if (!memchr(fl.path, 0, sizeof(fl.path)) || fl.path[0] != '/')
+			return span_msg__send_error(c->fd, EINVAL, "filter path not absolute");
 	} else {
 		memcpy(&fv, payload, sizeof(fv));
 		name = fv.name;
@@ -270,6 +276,10 @@ static int client__fv(struct ctl_server *s, struct ctl_client *c, uint32_t type,
 		err = s->ops->detach(s->ctx, &fv, why, sizeof(why));
 	else if (type == SPAN_MSG_FV_STOP && s->ops->fv_stop)
 		err = s->ops->fv_stop(s->ctx, &fv, why, sizeof(why));
+	else if (type == SPAN_MSG_FILTER_LOAD && s->ops->filter_load)
+		err = s->ops->filter_load(s->ctx, &fl, why, sizeof(why));
+	else if (type == SPAN_MSG_FILTER_UNLOAD && s->ops->filter_unload)
+		err = s->ops->filter_unload(s->ctx, &fv, why, sizeof(why));
 	if (err)
 		return span_msg__send_error(c->fd, -err, "%s", why);
 	return span_msg__send(c->fd, SPAN_MSG_OK, NULL, 0);
@@ -280,6 +290,7 @@ static int client__request(struct ctl_server *s, struct ctl_client *c,
 {
 	struct span_msg_status st;
 	struct span_msg_console con;
+	struct span_msg_filters fs;
 	int err;
 
 	switch (h->type) {
@@ -294,10 +305,17 @@ static int client__request(struct ctl_server *s, struct ctl_client *c,
 	case SPAN_MSG_CONSOLE:
 		memcpy(&con, payload, sizeof(con));
 		return client__console(s, c, con.flags);
+	case SPAN_MSG_FILTER_LIST:
+		memset(&fs, 0, sizeof(fs));
+		if (s->ops->filter_list)
+			s->ops->filter_list(s->ctx, &fs);
+		return span_msg__send(c->fd, SPAN_MSG_FILTER_LIST_REPLY, &fs, sizeof(fs));
 	case SPAN_MSG_FV_START:
 	case SPAN_MSG_ATTACH:
 	case SPAN_MSG_DETACH:
 	case SPAN_MSG_FV_STOP:
+	case SPAN_MSG_FILTER_LOAD:
+	case SPAN_MSG_FILTER_UNLOAD:
 		return client__fv(s, c, h->type, payload);
 	case SPAN_MSG_CONSOLE_DATA:
 		if (!c->follow)

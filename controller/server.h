@@ -27,6 +27,11 @@ struct ctl_ops {
 	int (*attach)(void *ctx, const struct span_msg_fv *req, char *why, size_t len);
 	int (*detach)(void *ctx, const struct span_msg_fv *req, char *why, size_t len);
 	int (*fv_stop)(void *ctx, const struct span_msg_fv *req, char *why, size_t len);
+	/* Event filters: the same; filter_list fills every featurevisor's entry. */
+	int (*filter_load)(void *ctx, const struct span_msg_filter_load *req, char *why,
+			   size_t len);
+	int (*filter_unload)(void *ctx, const struct span_msg_fv *req, char *why, size_t len);
+	void (*filter_list)(void *ctx, struct span_msg_filters *reply);
 };
 
 #define CTL_MAX_CLIENTS		16

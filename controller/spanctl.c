@@ -21,6 +21,7 @@ static const struct spanctl_cmd cmds[] = {
 	{ "fv",      cmd_fv,      "fv start|stop: boot a featurevisor (an L1 VM) for a guest, or stop it" },
 	{ "attach",  cmd_attach,  "give a featurevisor a window onto the guest's memory" },
 	{ "detach",  cmd_detach,  "take the window away again" },
+	{ "filter",  cmd_filter,  "filter load|unload|list: a featurevisor's memory-event filter" },
 };
 
 static void usage(FILE *f)
@@ -48,6 +49,7 @@ static void usage(FILE *f)
 "    spanctl list\n"
 "    spanctl fv start g1 scan --kernel bzImage --initrd fv.cpio.gz\n"
 "    spanctl attach g1 scan --readonly; spanctl detach g1 scan\n"
+"    spanctl filter load g1 scan range.bpf.o; spanctl filter list\n"
 "    spanctl stop g1\n");
 }
 

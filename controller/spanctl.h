@@ -30,6 +30,7 @@ int cmd_stop(int argc, char **argv);
 int cmd_fv(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
 
 /*
  * Parse a subcommand's arguments: exactly nargs positional ones (names in

@@ -34,9 +34,10 @@ stage_host() {
 	if [ $rc != 0 ] && ! grep -q '^FAIL' "$r"; then
 		printf 'FAIL\thost:unit\trunner died with status %s (sanitizer report above)\n' $rc >>"$r"
 	fi
-	# spanmon's BPF programs under BPF_PROG_TEST_RUN: root only.
+	# spanmon's and the featurevisor dispatcher's BPF programs under
+	# BPF_PROG_TEST_RUN: root only.
 	if [ "$(id -u)" = 0 ]; then
-		info "host: spanmon BPF programs (BPF_PROG_TEST_RUN)"
+		info "host: BPF programs: spanmon, featurevisor dispatcher and filters (BPF_PROG_TEST_RUN)"
 		n=$(wc -l <"$r")
 		ASAN_OPTIONS=exitcode=86 UBSAN_OPTIONS=print_stacktrace=1 \
 			"$O/tests/host/spanmon_bpf" --results "$r"

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,7 +20,11 @@
 #include "span/bpfutil.h"
 #include "span/util.h"
 #include "collect.h"
+#include "span/spanevents.h"
 #include "spanmon.skel.h"
+
+_Static_assert(sizeof(struct span_fv_hist) == sizeof(struct span_hist),
+	       "a dispatcher's delivery histogram is not spanmon's");
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -363,6 +368,60 @@ static int read_ops(int fd, struct spanmon_snapshot *s)
 	return 0;
 }
 
+/*
+ * Every featurevisor dispatcher pinned under SPAN_FV_PIN_ROOT (by spanctl's
+ * controller, lib/spanevents.c): its counters and delivery histogram.  A
+ * directory going away meanwhile (a detach) is skipped.
+ */
+int spanmon_read_fvs(const char *root, struct spanmon_snapshot *s)
+{
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d = opendir(root);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		struct spanmon_fv fv = {};
+		char path[512];
+		__u32 zero = 0;
+		int fd;
+
+		if (sscanf(de->d_name, "%u-%u", &fv.guest, &fv.view) != 2)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/stats", root, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (span_fv_stats_read(fd, fv.stats)) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		snprintf(path, sizeof(path), "%s/%s/delivery", root, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			/* struct span_fv_hist is struct span_hist's layout. */
+			bpf_map_lookup_elem(fd, &zero, &fv.delivery);
+			close(fd);
+		}
+		if (s->nr_fvs == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			void *p = realloc(s->fvs, ncap * sizeof(*s->fvs));
+
+			if (!p) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			s->fvs = p;
+			cap = ncap;
+		}
+		s->fvs[s->nr_fvs++] = fv;
+	}
+	closedir(d);
+	return 0;
+}
+
 int spanmon_collect_snapshot(struct spanmon_collect *c, struct spanmon_snapshot *s)
 {
 	struct timespec ts;
@@ -377,6 +436,8 @@ int spanmon_collect_snapshot(struct spanmon_collect *c, struct spanmon_snapshot 
 		err = read_vms(bpf_map__fd(c->skel->maps.vms), s);
 	if (!err)
 		err = read_ops(bpf_map__fd(c->skel->maps.op_counts), s);
+	if (!err)
+		err = spanmon_read_fvs(SPAN_FV_PIN_ROOT, s);
 	if (err) {
 		spanmon_snapshot_free(s);
 		return err;

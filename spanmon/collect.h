@@ -64,6 +64,12 @@ int spanmon_collect_snapshot(struct spanmon_collect *c, struct spanmon_snapshot 
  */
 int spanmon_collect_reset(const char *pin_dir);
 
+/*
+ * The featurevisor dispatchers pinned under @root (SPAN_FV_PIN_ROOT) into
+ * s->fvs; a missing @root is none.  0 or -errno.
+ */
+int spanmon_read_fvs(const char *root, struct spanmon_snapshot *s);
+
 /* Maps that are pinned (the accumulated state). */
 extern const char *const spanmon_pinned_maps[];
 

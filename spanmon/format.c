@@ -18,6 +18,7 @@ struct row {
 	__u32 kind;
 	const char *vm;
 	int vcpu;		/* -1: not broken down by vCPU */
+	__u32 guest, view;	/* memory-event replies */
 	char what[32];		/* reason, nested flag or op */
 	struct span_hist h;
 	__u64 count;
@@ -153,6 +154,8 @@ const char *spanmon_kind_name(__u32 kind)
 		return "nested_reflect";
 	case SPAN_KIND_OP:
 		return "span_op";
+	case SPAN_KIND_MEM_REPLY:
+		return "mem_reply";
 	}
 	return "unknown";
 }
@@ -204,6 +207,7 @@ void spanmon_snapshot_free(struct spanmon_snapshot *s)
 	free(s->series);
 	free(s->vms);
 	free(s->ops);
+	free(s->fvs);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -256,6 +260,25 @@ void spanmon_snapshot_sub(struct spanmon_snapshot *s, const struct spanmon_snaps
 			s->series[n++] = *x;
 	}
 	s->nr_series = n;
+	/* Featurevisors: by (guest, view); few, so a plain search. */
+	for (i = 0; i < s->nr_fvs; i++) {
+		struct spanmon_fv *x = &s->fvs[i];
+		size_t k;
+
+		for (k = 0; k < base->nr_fvs; k++) {
+			const struct spanmon_fv *b = &base->fvs[k];
+
+			if (b->guest != x->guest || b->view != x->view)
+				continue;
+			for (j = 0; j < SPAN_FV_STAT_NR; j++)
+				x->stats[j] = sub_sat(x->stats[j], b->stats[j]);
+			for (j = 0; j < SPAN_HIST_SLOTS; j++)
+				x->delivery.slots[j] = sub_sat(x->delivery.slots[j],
+							       b->delivery.slots[j]);
+			x->delivery.sum_ns = sub_sat(x->delivery.sum_ns, b->delivery.sum_ns);
+			break;
+		}
+	}
 	for (i = 0, n = 0; i < s->nr_ops; i++) {
 		struct spanmon_opcount *x = &s->ops[i];
 		const struct spanmon_opcount *b = bo ? bsearch(x, bo, base->nr_ops, sizeof(*bo),
@@ -320,6 +343,10 @@ static int cmp_row(const void *a, const void *b)
 		return c;
 	if (x->vcpu != y->vcpu)
 		return x->vcpu < y->vcpu ? -1 : 1;
+	if (x->guest != y->guest)
+		return x->guest < y->guest ? -1 : 1;
+	if (x->view != y->view)
+		return x->view < y->view ? -1 : 1;
 	return strcmp(x->what, y->what);
 }
 
@@ -367,6 +394,10 @@ static long make_rows(const struct spanmon_snapshot *s, bool per_vcpu, struct ro
 			break;
 		case SPAN_KIND_OP:
 			snprintf(r->what, sizeof(r->what), "%s", spanmon_op_name(k->sub));
+			break;
+		case SPAN_KIND_MEM_REPLY:
+			r->guest = k->reason;
+			r->view = k->sub;
 			break;
 		default:
 			break;
@@ -486,6 +517,9 @@ static void prom_labels(FILE *f, const struct row *r, const char *le)
 	case SPAN_KIND_OP:
 		fprintf(f, ",op=\"%s\"", r->what);
 		break;
+	case SPAN_KIND_MEM_REPLY:
+		fprintf(f, ",guest=\"%u\",view=\"%u\"", r->guest, r->view);
+		break;
 	}
 	if (le)
 		fprintf(f, ",le=\"%s\"", le);
@@ -583,6 +617,57 @@ static int prom_op_counts(FILE *f, const struct spanmon_snapshot *s)
 	return 0;
 }
 
+/*
+ * Featurevisors' event delivery, from their dispatchers' pinned maps:
+ * counters by (guest, view) and the delivery latency the consumers record.
+ */
+static void prom_fvs(FILE *f, const struct spanmon_snapshot *s)
+{
+	static const struct { const char *name, *help; unsigned int stat; } counters[] = {
+		{ "span_mem_events_total", "Memory events of a featurevisor's view that reached "
+		  "its dispatcher.", SPAN_FV_STAT_SEEN },
+		{ "span_mem_events_delivered_total", "Memory events put in the featurevisor's ring.",
+		  SPAN_FV_STAT_DELIVERED },
+		{ "span_mem_events_filtered_total", "Memory events the featurevisor's filter "
+		  "dropped.", SPAN_FV_STAT_FILTERED },
+		{ "span_mem_events_dropped_total", "Memory events lost: the featurevisor's ring "
+		  "was full.", SPAN_FV_STAT_DROPPED },
+		{ "span_mem_dirty_pages_total", "Pages newly marked in the featurevisor's dirty "
+		  "bitmap (async first-write events).", SPAN_FV_STAT_DIRTY_SET },
+	};
+	const char *name = "span_mem_event_delivery_seconds";
+	unsigned int c, j;
+	size_t i;
+
+	for (c = 0; c < ARRAY_SIZE(counters); c++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", counters[c].name,
+			counters[c].help, counters[c].name);
+		for (i = 0; i < s->nr_fvs; i++)
+			fprintf(f, "%s{guest=\"%u\",view=\"%u\"} %llu\n", counters[c].name,
+				s->fvs[i].guest, s->fvs[i].view,
+				(unsigned long long)s->fvs[i].stats[counters[c].stat]);
+	}
+	fprintf(f, "# HELP %s Time from the span_mem_event tracepoint to the featurevisor's "
+		"consumer (recorded by the consumer).\n# TYPE %s histogram\n", name, name);
+	for (i = 0; i < s->nr_fvs; i++) {
+		const struct span_hist *h = &s->fvs[i].delivery;
+		__u64 cum = 0, count = span_hist_count(h->slots, SPAN_HIST_SLOTS);
+		char labels[64];
+
+		snprintf(labels, sizeof(labels), "guest=\"%u\",view=\"%u\"", s->fvs[i].guest,
+			 s->fvs[i].view);
+		for (j = 0; j < SPAN_HIST_SLOTS - 1; j++) {
+			cum += h->slots[j];
+			fprintf(f, "%s_bucket{%s,le=\"%.10g\"} %llu\n", name, labels,
+				span_hist_slot_le_seconds(j), (unsigned long long)cum);
+		}
+		fprintf(f, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels,
+			(unsigned long long)count);
+		fprintf(f, "%s_sum{%s} %.9f\n", name, labels, (double)h->sum_ns / 1e9);
+		fprintf(f, "%s_count{%s} %llu\n", name, labels, (unsigned long long)count);
+	}
+}
+
 int spanmon_format_prometheus(FILE *f, const struct spanmon_snapshot *s,
 			      const char *version)
 {
@@ -605,10 +690,15 @@ int spanmon_format_prometheus(FILE *f, const struct spanmon_snapshot *s,
 		       "Span operation time: attach and detach from start to end, a fault's shadow "
 		       "sync and view faults to the vCPU's next VM entry.",
 		       rows, nr, SPAN_KIND_OP);
+	prom_histogram(f, "span_mem_event_reply_seconds",
+		       "Time a vCPU waited for a view's reply to a synchronous memory event "
+		       "(span:span_mem_reply's wait_ns), by guest and view.",
+		       rows, nr, SPAN_KIND_MEM_REPLY);
 	if (prom_op_counts(f, s)) {
 		free(rows);
 		return -1;
 	}
+	prom_fvs(f, s);
 	fputs("# HELP span_events_dropped_total Events lost because a BPF map was full, by map.\n"
 	      "# TYPE span_events_dropped_total counter\n", f);
 	for (i = 0; i < SPAN_DROP_NR; i++)
@@ -660,6 +750,8 @@ int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s)
 			fprintf(f, ",\"nested\":%s", r->what);
 		} else if (r->kind == SPAN_KIND_OP) {
 			fprintf(f, ",\"op\":\"%s\"", r->what);
+		} else if (r->kind == SPAN_KIND_MEM_REPLY) {
+			fprintf(f, ",\"guest\":%u,\"view\":%u", r->guest, r->view);
 		}
 		fprintf(f, ",\"count\":%llu,\"sum_ns\":%llu,\"p50_ns\":%.0f,"
 			"\"p90_ns\":%.0f,\"p99_ns\":%.0f,\"buckets\":[",
@@ -680,6 +772,24 @@ int spanmon_format_json(FILE *f, const struct spanmon_snapshot *s)
 			sep = ",";
 		}
 		fputs("]}", f);
+	}
+	fputs("],\"featurevisors\":[", f);
+	for (v = 0; v < s->nr_fvs; v++) {
+		const struct spanmon_fv *fv = &s->fvs[v];
+
+		fprintf(f, "%s{\"guest\":%u,\"view\":%u,\"events\":%llu,\"delivered\":%llu,"
+			"\"filtered\":%llu,\"dropped\":%llu,\"dirty_pages\":%llu,"
+			"\"delivery\":{\"count\":%llu,\"sum_ns\":%llu,\"p50_ns\":%.0f,"
+			"\"p99_ns\":%.0f}}", v ? "," : "", fv->guest, fv->view,
+			(unsigned long long)fv->stats[SPAN_FV_STAT_SEEN],
+			(unsigned long long)fv->stats[SPAN_FV_STAT_DELIVERED],
+			(unsigned long long)fv->stats[SPAN_FV_STAT_FILTERED],
+			(unsigned long long)fv->stats[SPAN_FV_STAT_DROPPED],
+			(unsigned long long)fv->stats[SPAN_FV_STAT_DIRTY_SET],
+			(unsigned long long)span_hist_count(fv->delivery.slots, SPAN_HIST_SLOTS),
+			(unsigned long long)fv->delivery.sum_ns,
+			span_hist_quantile_ns(fv->delivery.slots, 0.5),
+			span_hist_quantile_ns(fv->delivery.slots, 0.99));
 	}
 	fputs("],\"span_ops\":[", f);
 	nr = make_oprows(s, &oprows);
@@ -790,6 +900,9 @@ int spanmon_format_top(FILE *f, const struct spanmon_snapshot *s,
 			snprintf(head + len, sizeof(head) - len, " nested=%s", r->what);
 		else if (r->kind == SPAN_KIND_OP)
 			snprintf(head + len, sizeof(head) - len, " op=%s", r->what);
+		else if (r->kind == SPAN_KIND_MEM_REPLY)
+			snprintf(head + len, sizeof(head) - len, " guest=%u view=%u", r->guest,
+				 r->view);
 		fprintf(f, "\n%-.79s\n", head);
 		fprintf(f, "  count %llu  avg %s  p50 %s  p90 %s  p99 %s\n",
 			(unsigned long long)r->count,

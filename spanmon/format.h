@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "spanmon.h"
+#include "span/spanfv_event.h"
 
 #define SPANMON_LABEL_LEN 40
 
@@ -35,7 +36,19 @@ struct spanmon_opcount {
 	struct span_op_count c;
 };
 
+/*
+ * A featurevisor's event dispatcher, from its maps pinned under
+ * SPAN_FV_PIN_ROOT/GUEST-VIEW/ (lib/spanevents.c).
+ */
+struct spanmon_fv {
+	__u32 guest, view;
+	__u64 stats[SPAN_FV_STAT_NR];	/* enum span_fv_stat, summed over CPUs */
+	struct span_hist delivery;	/* tracepoint -> consumer, by the consumers */
+};
+
 struct spanmon_snapshot {
+	struct spanmon_fv *fvs;
+	size_t nr_fvs;
 	struct spanmon_series *series;
 	size_t nr_series;
 	struct spanmon_vm *vms;

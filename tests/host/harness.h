@@ -10,7 +10,8 @@
  *
  * Every TEST() in the linked files runs; each prints one TAP line, and with
  * --results FILE one "PASS|FAIL<TAB>host:SUITE:NAME" line is appended there.
- * EXPECT_* records a failure and goes on; ASSERT_* also ends the test.
+ * EXPECT_* records a failure and goes on; ASSERT_* also ends the test;
+ * SKIP("why") ends it as skipped ("ok N - name # SKIP why", and a SKIP line).
  */
 #ifndef __SPAN_HARNESS_H
 #define __SPAN_HARNESS_H
@@ -27,6 +28,8 @@ struct span_test {
 };
 
 void span_test_register(struct span_test *t);
+/* End this test as skipped (not passed, not failed), saying why. */
+void span_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void span_test_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 extern jmp_buf span_test_abort;
@@ -67,5 +70,6 @@ extern jmp_buf span_test_abort;
 		#a, #b, (a), (b))
 #define ASSERT_EQ(a, b) __CMP_INT(a, ==, b, 1)
 #define ASSERT_TRUE(c) __CHECK(c, 1, "%s is false", #c)
+#define SKIP(fmt, ...) span_test_skip(fmt, ##__VA_ARGS__)
 
 #endif /* __SPAN_HARNESS_H */

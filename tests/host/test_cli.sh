@@ -128,6 +128,16 @@ bad_arg spanctl_attach_one_name "$bin/spanctl" attach g1
 bad_arg spanctl_attach_unknown_opt "$bin/spanctl" attach g1 scan --writable
 bad_arg spanctl_detach_readonly "$bin/spanctl" detach g1 scan --readonly
 bad_arg spanctl_detach_extra "$bin/spanctl" detach g1 scan more
+bad_arg spanctl_filter_no_subcommand "$bin/spanctl" filter
+bad_arg spanctl_filter_bad_subcommand "$bin/spanctl" filter reload g1 scan x.bpf.o
+bad_arg spanctl_filter_load_no_file "$bin/spanctl" filter load g1 scan
+bad_arg spanctl_filter_load_extra "$bin/spanctl" filter load g1 scan x.bpf.o y.bpf.o
+bad_arg spanctl_filter_load_bad_name "$bin/spanctl" filter load g1 'a/b' x.bpf.o
+bad_arg spanctl_filter_load_unknown_opt "$bin/spanctl" filter load g1 scan x.bpf.o --force
+bad_arg spanctl_filter_unload_one_name "$bin/spanctl" filter unload g1
+bad_arg spanctl_filter_unload_extra "$bin/spanctl" filter unload g1 scan more
+bad_arg spanctl_filter_list_two "$bin/spanctl" filter list g1 g2
+bad_arg spanctl_filter_list_bad_name "$bin/spanctl" filter list '../g1'
 help spanctl_help "$bin/spanctl" --help
 help spanctl_run_help "$bin/spanctl" run --help
 help spanctl_start_help "$bin/spanctl" start -h
@@ -138,12 +148,19 @@ help spanctl_stop_help "$bin/spanctl" stop --help
 help spanctl_fv_help "$bin/spanctl" fv start --help
 help spanctl_attach_help "$bin/spanctl" attach --help
 help spanctl_detach_help "$bin/spanctl" detach -h
+help spanctl_filter_help "$bin/spanctl" filter --help
+help spanctl_filter_load_help "$bin/spanctl" filter load --help
+help spanctl_filter_list_help "$bin/spanctl" filter list -h
 not_found spanctl_status_unknown_guest "$bin/spanctl" status nosuch
 not_found spanctl_console_unknown_guest "$bin/spanctl" console nosuch
 not_found spanctl_stop_unknown_guest "$bin/spanctl" stop nosuch
 not_found spanctl_attach_unknown_guest "$bin/spanctl" attach nosuch scan
 not_found spanctl_fv_stop_unknown_guest "$bin/spanctl" fv stop nosuch scan
 not_found spanctl_detach_unknown_guest "$bin/spanctl" detach nosuch scan
+not_found spanctl_filter_load_unknown_guest "$bin/spanctl" filter load nosuch scan "$bin/spanctl"
+not_found spanctl_filter_load_missing_file "$bin/spanctl" filter load g1 scan "$run_dir/nonexistent.bpf.o"
+not_found spanctl_filter_unload_unknown_guest "$bin/spanctl" filter unload nosuch scan
+not_found spanctl_filter_list_unknown_guest "$bin/spanctl" filter list nosuch
 not_found spanctl_fv_start_unknown_guest "$bin/spanctl" fv start nosuch scan \
 	--kernel "$bin/spanctl" --initrd "$bin/spanctl"
 not_found spanctl_fv_start_missing_kernel "$bin/spanctl" fv start g1 scan \

@@ -144,9 +144,36 @@ static int fake_attach(void *ctx, const struct span_msg_fv *req, char *why, size
 	return 0;
 }
 
+static char fake_filter_path[SPAN_PATH_MAX];
+
+/* Refuses every filter but /ok.bpf.o, as the checker would. */
+static int fake_filter_load(void *ctx, const struct span_msg_filter_load *req, char *why,
+			    size_t len)
+{
+	(void)ctx;
+	memcpy(fake_filter_path, req->path, sizeof(fake_filter_path));
+	if (strcmp(req->path, "/ok.bpf.o")) {
+		snprintf(why, len, "filter x refused: calls bpf_probe_read_kernel (helper 113)");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static void fake_filter_list(void *ctx, struct span_msg_filters *r)
+{
+	(void)ctx;
+	r->nr = 1;
+	snprintf(r->fvs[0].name, sizeof(r->fvs[0].name), "scan");
+	snprintf(r->fvs[0].filter, sizeof(r->fvs[0].filter), "range");
+	r->fvs[0].dispatcher = 1;
+	r->fvs[0].seen = 7;
+	r->fvs[0].dropped = 2;
+}
+
 static const struct ctl_ops fake_ops = {
 	.status = fake_status, .stop = fake_stop, .console_input = fake_input,
-	.attach = fake_attach,
+	.attach = fake_attach, .filter_load = fake_filter_load,
+	.filter_list = fake_filter_list,
 };
 
 static void *fake_thread(void *arg)
@@ -278,6 +305,54 @@ TEST(server_answers_malformed_and_keeps_running)
 	/* The socket is gone with its controller: connecting says so. */
 	EXPECT_EQ(ctl__connect(f.path), -ENOENT);
 	rmdir(f.dir);
+}
+
+TEST(server_filter_requests)
+{
+	static char rep[SPAN_MSG_BUF_SIZE];
+	struct span_msg_filter_load req = { .name = "scan", .path = "/ok.bpf.o" };
+	struct span_msg_fv fv = { .name = "scan" };
+	struct span_msg_filters r;
+	struct fake f;
+	int fd;
+
+	ASSERT_EQ(fake_start(&f), 0);
+	fd = connect_timed(f.path);
+	ASSERT_TRUE(fd >= 0);
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_FILTER_LOAD, &req, sizeof(req), rep, sizeof(rep)),
+		  SPAN_MSG_OK);
+	EXPECT_STREQ(fake_filter_path, "/ok.bpf.o");
+	/* A refusal comes back as ERROR EPERM with the checker's reason. */
+	snprintf(req.path, sizeof(req.path), "/bad.bpf.o");
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_FILTER_LOAD, &req, sizeof(req), rep, sizeof(rep)),
+		  SPAN_MSG_ERROR);
+	EXPECT_EQ(((struct span_msg_error *)(rep + 8))->err, EPERM);
+	EXPECT_TRUE(strstr(((struct span_msg_error *)(rep + 8))->msg, "bpf_probe_read_kernel"));
+	/* Relative or unterminated paths never reach the controller's operation. */
+	fake_filter_path[0] = 0;
+	snprintf(req.path, sizeof(req.path), "rel.bpf.o");
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_FILTER_LOAD, &req, sizeof(req), rep, sizeof(rep)),
+		  SPAN_MSG_ERROR);
+	EXPECT_EQ(((struct span_msg_error *)(rep + 8))->err, EINVAL);
+	memset(req.path, 'a', sizeof(req.path));
+	req.path[0] = '/';
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_FILTER_LOAD, &req, sizeof(req), rep, sizeof(rep)),
+		  SPAN_MSG_ERROR);
+	EXPECT_EQ(fake_filter_path[0], 0);
+	/* Unload: this controller lacks it. */
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_FILTER_UNLOAD, &fv, sizeof(fv), rep, sizeof(rep)),
+		  SPAN_MSG_ERROR);
+	EXPECT_EQ(((struct span_msg_error *)(rep + 8))->err, ENOTSUP);
+	/* List: the controller's entries, whole. */
+	EXPECT_EQ(ctl__call(fd, SPAN_MSG_FILTER_LIST, NULL, 0, rep, sizeof(rep)),
+		  SPAN_MSG_FILTER_LIST_REPLY);
+	memcpy(&r, rep + sizeof(struct span_msg_hdr), sizeof(r));
+	EXPECT_EQ(r.nr, 1);
+	EXPECT_STREQ(r.fvs[0].filter, "range");
+	EXPECT_EQ(r.fvs[0].seen, 7);
+	EXPECT_EQ(r.fvs[0].dropped, 2);
+	close(fd);
+	fake_finish(&f);
 }
 
 TEST(server_featurevisor_requests)

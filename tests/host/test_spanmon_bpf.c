@@ -1076,3 +1076,37 @@ TEST(bpf_percentiles_are_within_a_sixteenth)
 		spanmon_bpf__destroy(skel);
 	}
 }
+
+/* span_mem_reply's wait_ns, by (process, guest, view), as the kernel measured it. */
+TEST(mem_reply_wait_is_histogrammed_by_guest_and_view)
+{
+	struct spanmon_bpf *skel = load(0, -1);
+	struct span_hist_key k = { .kind = SPAN_KIND_MEM_REPLY, .tgid = getpid(),
+				   .reason = 7, .sub = 2 };
+	/* (guest, view, l1, vcpu, seq, action, wait_ns) */
+	__u64 args[7] = { 7, 2, 9, 0, 1, 0, 5000 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	struct span_hist h;
+	__u32 idx;
+
+	ASSERT_TRUE(skel != NULL);
+	ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.span_mem_reply), &opts), 0);
+	args[1] = 3;
+	args[6] = 1000000;
+	ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.span_mem_reply), &opts), 0);
+	args[1] = 2;
+	args[5] = 3;	/* released */
+	args[6] = 7000;
+	ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.span_mem_reply), &opts), 0);
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel->maps.hist_index), &k, &idx), 0);
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel->maps.hists), &idx, &h), 0);
+	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 2);
+	EXPECT_EQ(h.slots[span_hist_slot(5000)], 1);
+	EXPECT_EQ(h.slots[span_hist_slot(7000)], 1);
+	EXPECT_EQ(h.sum_ns, 12000);
+	k.sub = 3;
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel->maps.hist_index), &k, &idx), 0);
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel->maps.hists), &idx, &h), 0);
+	EXPECT_EQ(h.sum_ns, 1000000);
+	spanmon_bpf__destroy(skel);
+}

@@ -591,3 +591,90 @@ TEST(scoped_views_filter_by_process_and_label)
 	EXPECT_EQ(s.nr_series + s.nr_ops + s.nr_vms, 0);
 	spanmon_snapshot_free(&s);
 }
+
+/*
+ * Memory events: a reply-latency series (guest 7, view 2) and two
+ * featurevisors' dispatcher counters and delivery histograms.
+ */
+static void add_mem_events(struct spanmon_snapshot *s, struct spanmon_series *ser,
+			   struct spanmon_fv *fvs)
+{
+	memcpy(ser, s->series, s->nr_series * sizeof(*ser));
+	ser[s->nr_series].key = (struct span_hist_key){ .kind = SPAN_KIND_MEM_REPLY, .tgid = 100,
+							.reason = 7, .sub = 2 };
+	ser[s->nr_series].hist.slots[span_hist_slot(40000)] = 3;
+	ser[s->nr_series].hist.sum_ns = 120000;
+	s->series = ser;
+	s->nr_series++;
+	memset(fvs, 0, 2 * sizeof(*fvs));
+	fvs[0] = (struct spanmon_fv){ .guest = 7, .view = 2 };
+	fvs[0].stats[SPAN_FV_STAT_SEEN] = 10;
+	fvs[0].stats[SPAN_FV_STAT_DELIVERED] = 6;
+	fvs[0].stats[SPAN_FV_STAT_FILTERED] = 1;
+	fvs[0].stats[SPAN_FV_STAT_DROPPED] = 3;
+	fvs[0].stats[SPAN_FV_STAT_DIRTY_SET] = 4;
+	fvs[0].delivery.slots[span_hist_slot(2000)] = 5;
+	fvs[0].delivery.slots[SPAN_HIST_SLOTS - 1] = 1;
+	fvs[0].delivery.sum_ns = 5 * 2000 + 5000000000ull;
+	fvs[1] = (struct spanmon_fv){ .guest = 7, .view = 3 };
+	s->fvs = fvs;
+	s->nr_fvs = 2;
+}
+
+TEST(prometheus_memory_event_metrics)
+{
+	static struct spanmon_series ser[5];
+	struct spanmon_fv fvs[2];
+	struct spanmon_snapshot s;
+	char *t;
+
+	make_snapshot(&s);
+	add_mem_events(&s, ser, fvs);
+	t = render(spanmon_format_prometheus, &s);
+	ASSERT_TRUE(t != NULL);
+	EXPECT_TRUE(strstr(t, "# TYPE span_mem_event_reply_seconds histogram\n") != NULL);
+	EXPECT_EQ(value_of(t, "span_mem_event_reply_seconds_count{vm=\"qemu-1\",guest=\"7\","
+			   "view=\"2\"}"), 3);
+	EXPECT_EQ(value_of(t, "span_mem_event_reply_seconds_bucket{vm=\"qemu-1\",guest=\"7\","
+			   "view=\"2\",le=\"+Inf\"}"), 3);
+	EXPECT_EQ(value_of(t, "span_mem_events_total{guest=\"7\",view=\"2\"}"), 10);
+	EXPECT_EQ(value_of(t, "span_mem_events_delivered_total{guest=\"7\",view=\"2\"}"), 6);
+	EXPECT_EQ(value_of(t, "span_mem_events_filtered_total{guest=\"7\",view=\"2\"}"), 1);
+	EXPECT_EQ(value_of(t, "span_mem_events_dropped_total{guest=\"7\",view=\"2\"}"), 3);
+	EXPECT_EQ(value_of(t, "span_mem_dirty_pages_total{guest=\"7\",view=\"2\"}"), 4);
+	EXPECT_EQ(value_of(t, "span_mem_events_total{guest=\"7\",view=\"3\"}"), 0);
+	/* Cumulative: 5 below 2.1 us, the overflow only in +Inf (= _count). */
+	EXPECT_EQ(value_of(t, "span_mem_event_delivery_seconds_bucket{guest=\"7\",view=\"2\","
+			   "le=\"4.294967296\"}"), 5);
+	EXPECT_EQ(value_of(t, "span_mem_event_delivery_seconds_bucket{guest=\"7\",view=\"2\","
+			   "le=\"+Inf\"}"), 6);
+	EXPECT_EQ(value_of(t, "span_mem_event_delivery_seconds_count{guest=\"7\",view=\"2\"}"), 6);
+	EXPECT_EQ(count_lines_with(t, "# TYPE span_mem_events_dropped_total counter\n"), 1);
+	free(t);
+	t = render(json_fn, &s);
+	ASSERT_TRUE(t != NULL);
+	EXPECT_TRUE(strstr(t, "\"featurevisors\":[{\"guest\":7,\"view\":2,\"events\":10,"
+			   "\"delivered\":6,\"filtered\":1,\"dropped\":3,\"dirty_pages\":4,"
+			   "\"delivery\":{\"count\":6,") != NULL);
+	EXPECT_TRUE(strstr(t, "\"kind\":\"mem_reply\",\"vm\":\"qemu-1\",\"guest\":7,\"view\":2,"
+			   "\"count\":3") != NULL);
+	free(t);
+}
+
+TEST(scoped_views_subtract_featurevisor_counters)
+{
+	static struct spanmon_series ser[5], ser0[5];
+	struct spanmon_fv fvs[2], base_fvs[2];
+	struct spanmon_snapshot s, base;
+
+	make_snapshot(&s);
+	add_mem_events(&s, ser, fvs);
+	make_snapshot(&base);
+	add_mem_events(&base, ser0, base_fvs);
+	base_fvs[0].stats[SPAN_FV_STAT_DROPPED] = 1;
+	base_fvs[0].delivery.slots[span_hist_slot(2000)] = 2;
+	spanmon_snapshot_sub(&s, &base);
+	EXPECT_EQ(fvs[0].stats[SPAN_FV_STAT_DROPPED], 2);
+	EXPECT_EQ(fvs[0].stats[SPAN_FV_STAT_SEEN], 0);
+	EXPECT_EQ(span_hist_count(fvs[0].delivery.slots, SPAN_HIST_SLOTS), 3);
+}
