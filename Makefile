@@ -74,7 +74,7 @@ KHDR_CFLAGS := $(if $(wildcard $(KHDR)/linux/kvm.h),-isystem $(KHDR))
 # Programs that go into the lab (and onto a real KVM host).  spanmon's user
 # side is spanmon/*.c, not bpf/spanmon.c: it has its own rule.
 BPF_APPS := kvmexits spanmon
-LAB_PROGS := kvmloop spanctl
+LAB_PROGS := kvmloop spanctl spanev
 PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 
 .PHONY: all setup setup-host kernel run check check-host check-lab \
@@ -107,6 +107,12 @@ $(O)/obj/%.o: %.c $(wildcard include/span/*.h)
 $(O)/bin/kvmloop: tests/lab/kvmloop.c $(O)/lib/libspan.a
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $^ -o $@
+
+# spanev: memory events end to end on L0 (lab test and bench).
+$(O)/bin/spanev: tests/lab/spanev.c controller/kvm_span.h $(O)/lib/libspan.a
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(KHDR_CFLAGS) -Icontroller \
+		$(filter %.c %.a,$^) $(BPF_LIBS) -lpthread -o $@
 
 $(O)/bin/spanctl: $(SPANCTL_SRCS) $(wildcard controller/*.h) $(O)/lib/libspan.a
 	$(call msg,CCLD,$@)
@@ -230,9 +236,10 @@ kernel: setup
 # The lab's copy of the programs: the same binaries, gathered in one place.
 # The span guest's initramfs rides along in guest/ (with the lab's bzImage,
 # which scripts/lab-initramfs.sh adds).
-$(O)/lab-bin/.stamp: $(PROGS) $(GUEST_INITRD) $(FV_INITRD)
-	$(Q)mkdir -p $(@D)/guest && cp $(PROGS) $(@D)/ && \
-		cp $(GUEST_INITRD) $(FV_INITRD) $(@D)/guest/ && touch $@
+$(O)/lab-bin/.stamp: $(PROGS) $(GUEST_INITRD) $(FV_INITRD) $(SPANFV_FILTERS)
+	$(Q)mkdir -p $(@D)/guest $(@D)/filters && cp $(PROGS) $(@D)/ && \
+		cp $(GUEST_INITRD) $(FV_INITRD) $(@D)/guest/ && \
+		cp $(SPANFV_FILTERS) $(@D)/filters/ && touch $@
 
 lab-deps: kernel $(O)/lab-bin/.stamp
 .PHONY: lab-deps

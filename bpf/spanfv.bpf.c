@@ -96,15 +96,15 @@ static __always_inline void mark_dirty(__u64 gfn)
 }
 
 /*
- * The featurevisor's filter: 1 delivers @ev, 0 drops it; it may set
- * ev->user[].  This body (deliver everything) runs while no filter is
+ * The featurevisor's filter: returns 0, and drops @ev by setting ev->drop;
+ * it may set ev->user[].  This body (deliver everything) runs while no filter is
  * attached.  @ev is never NULL, but the verifier checks the filter as if
  * it could be.
  */
 #ifndef SPANFV_INLINE_FILTER
 __noinline int span_filter(struct span_fv_event *ev)
 {
-	volatile int ret = 1;	/* not folded into the caller */
+	volatile int ret = 0;	/* not folded into the caller */
 
 	if (!ev)
 		return 0;
@@ -135,7 +135,8 @@ int BPF_PROG(span_mem_event, __u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 g
 	ev.vcpu = vcpu;
 	ev.access = access;
 	ev.flags = flags;
-	if (!span_filter(&ev)) {
+	span_filter(&ev);
+	if (ev.drop) {
 		stat_add(SPAN_FV_STAT_FILTERED);
 		return 0;
 	}
@@ -148,6 +149,8 @@ int BPF_PROG(span_mem_event, __u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 g
 	ev.vcpu = vcpu;
 	ev.access = access;
 	ev.flags = flags;
+	ev.drop = 0;
+	ev.pad = 0;
 	ev.ts_ns = ts;
 	ev.dseq = __sync_fetch_and_add(&last_dseq, 1) + 1;
 

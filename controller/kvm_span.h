@@ -35,6 +35,27 @@ struct kvm_span_detach {
 #define KVM_SPAN_DETACH		_IOW(KVMIO, 0xd7, struct kvm_span_detach)
 #endif
 
+/* Access restrictions (kvm-patches/0003). */
+#ifndef KVM_SPAN_SET_ACCESS
+#define KVM_SPAN_ACCESS_READ	(1U << 0)
+#define KVM_SPAN_ACCESS_WRITE	(1U << 1)
+#define KVM_SPAN_ACCESS_EXEC	(1U << 2)
+#define KVM_SPAN_ACCESS_ALL	(KVM_SPAN_ACCESS_READ | KVM_SPAN_ACCESS_WRITE | \
+				 KVM_SPAN_ACCESS_EXEC)
+
+struct kvm_span_access {
+	__u32 span_fd;
+	__u32 flags;
+	__u64 guest_gpa;
+	__u64 size;
+	__u32 access;
+	__u32 pad;
+	__u64 reserved[4];
+};
+
+#define KVM_SPAN_SET_ACCESS	_IOW(KVMIO, 0xd8, struct kvm_span_access)
+#endif
+
 /*
  * Memory events (kvm-patches/0016, /work/notes/events-spec.md): a view's
  * subscription, its index and the guest's id in span tracepoints; replies
@@ -76,6 +97,7 @@ struct kvm_span_reply {
 #endif
 
 _Static_assert(KVM_CAP_SPAN == 239, "KVM_CAP_SPAN moved");
+_Static_assert(sizeof(struct kvm_span_access) == 64, "struct kvm_span_access changed");
 _Static_assert(sizeof(struct kvm_span_access_get) == 64, "struct kvm_span_access_get changed");
 _Static_assert(sizeof(struct kvm_span_reply) == 64, "struct kvm_span_reply changed");
 _Static_assert(sizeof(struct kvm_span_attach) == 64, "struct kvm_span_attach changed");

@@ -7,7 +7,7 @@
 SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -24,7 +24,7 @@ int span_filter(struct span_fv_event *ev)
 	if (!ev || !n)
 		return 0;
 	ev->user[0] = __sync_add_and_fetch(n, 1);
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

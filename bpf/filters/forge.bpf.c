@@ -25,7 +25,7 @@ int span_filter(struct span_fv_event *ev)
 	ev->access = 0;
 	ev->flags = 0;
 	ev->user[1] = 0xf0f0;
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -17,7 +17,7 @@ int span_filter(struct span_fv_event *ev)
 	t = bpf_task_from_pid(1);
 	if (t)
 		bpf_task_release(t);
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

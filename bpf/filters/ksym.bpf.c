@@ -12,7 +12,7 @@ int span_filter(struct span_fv_event *ev)
 	if (!ev)
 		return 0;
 	ev->user[0] = (__u64)&init_task;
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

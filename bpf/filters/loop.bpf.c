@@ -13,7 +13,7 @@ SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
 	bpf_loop(4, step, ev, 0);
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

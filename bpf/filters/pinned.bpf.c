@@ -23,7 +23,7 @@ int span_filter(struct span_fv_event *ev)
 
 	if (n)
 		*n += 1;
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

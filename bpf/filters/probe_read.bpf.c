@@ -13,7 +13,7 @@ int span_filter(struct span_fv_event *ev)
 		return 0;
 	bpf_probe_read_kernel(&v, sizeof(v), (void *)ev->gfn);
 	ev->user[0] = v;
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -26,10 +26,14 @@ int span_filter(struct span_fv_event *ev)
 	__u32 zero = 0;
 	struct gfn_range *r = bpf_map_lookup_elem(&range, &zero);
 
-	if (!ev || !r || ev->gfn < r->lo || ev->gfn >= r->hi)
+	if (!ev)
 		return 0;
+	if (!r || ev->gfn < r->lo || ev->gfn >= r->hi) {
+		ev->drop = 1;
+		return 0;
+	}
 	ev->user[0] = r->tag;
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

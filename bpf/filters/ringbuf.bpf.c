@@ -14,7 +14,7 @@ int span_filter(struct span_fv_event *ev)
 {
 	if (ev)
 		bpf_ringbuf_output(&leak, ev, sizeof(*ev), 0);
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -15,7 +15,7 @@ SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
 	bpf_tail_call(ev, &progs, 0);
-	return 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -7,7 +7,9 @@
 SPAN_FILTER_SEC
 int span_filter(struct span_fv_event *ev)
 {
-	return ev && (ev->access & SPAN_FV_ACCESS_WRITE);
+	if (ev && !(ev->access & SPAN_FV_ACCESS_WRITE))
+		ev->drop = 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -39,13 +39,17 @@ struct span_fv_event {
 	__u32 vcpu;	/* vcpu_id that made the access */
 	__u32 access;	/* SPAN_FV_ACCESS_* */
 	__u32 flags;	/* SPAN_FV_EVENT_* */
+	__u32 drop;	/* the filter's verdict: nonzero drops (0 when delivered) */
+	__u32 pad;
 	__u64 user[2];	/* the filter's own tags; 0 without a filter */
 };
 
 #ifdef __VMLINUX_H__
 /*
- * The dispatcher's filter hook: 1 delivers @ev, 0 drops it.  A filter is an
- * freplace program of this function:
+ * The dispatcher's filter hook: it returns 0 and drops @ev by setting
+ * ev->drop (an freplace program's return value must be what the program
+ * type allows, 0 for a raw tracepoint: the verdict is in the record).  A
+ * filter is an freplace program of this function:
  *
  *	SPAN_FILTER_SEC int span_filter(struct span_fv_event *ev) { ... }
  *

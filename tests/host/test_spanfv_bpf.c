@@ -357,7 +357,7 @@ BOTH(each_featurevisor_sees_only_its_own_view)
 }
 
 /*
- * A ring of one page holds 51 records of 72 bytes (+8 of header): the rest
+ * A ring of one page holds 46 records of 80 bytes (+8 of header): the rest
  * are dropped, counted by the dispatcher, seen as a dseq gap by the
  * consumer; the bitmap has every async gfn all the same.
  */
@@ -652,7 +652,7 @@ TEST(async_records_wake_the_consumer_in_batches)
 	ASSERT_EQ(span_fv_open(&d, &o, why, sizeof(why)), 0);
 	c = consumer(d, &s);
 	ASSERT_TRUE(c != NULL);
-	/* 80 bytes a record (72 + header): 9 async ones stay below 800. */
+	/* 88 bytes a record (80 + header): 9 async ones stay below 800. */
 	for (i = 0; i < 9; i++)
 		ASSERT_EQ(fire(d, GUEST, VIEW, 0, i, 2, SPAN_FV_EVENT_NOTIFY, i + 1), 0);
 	EXPECT_EQ(span_fv_consumer_poll(c, 0), 0);
