@@ -90,7 +90,7 @@ int boot__setup(void *mem, uint64_t mem_size, const void *kernel, size_t klen,
 	uint8_t *m = mem;
 	struct boot_params *bp = (struct boot_params *)(m + BOOT_PARAMS_GPA);
 	const struct setup_header *kh;
-	uint64_t pm_len, end, top, initrd_gpa = 0;
+	uint64_t pm_len, start, end, top, initrd_gpa = 0;
 	size_t cmd_len = strlen(cmdline), cmd_max;
 	int err;
 
@@ -109,12 +109,20 @@ int boot__setup(void *mem, uint64_t mem_size, const void *kernel, size_t klen,
 	info->setup_bytes = setup__bytes(kh);
 	info->version = kh->version;
 	pm_len = klen - info->setup_bytes;
-	/* The kernel decompresses in place and needs init_size from its start. */
-	end = BOOT_KERNEL_GPA + (kh->init_size > pm_len ? kh->init_size : pm_len);
+	/*
+	 * The kernel needs init_size bytes from where it runs: not below its
+	 * pref_address (LOAD_PHYSICAL_ADDR, 16 MiB on x86-64), where the
+	 * decompressor puts it even when it was loaded lower, relocatable or
+	 * not (with KASLR, somewhere above that).
+	 */
+	start = kh->version >= 0x020a && kh->pref_address > BOOT_KERNEL_GPA ?
+		kh->pref_address : BOOT_KERNEL_GPA;
+	end = start + (kh->init_size > pm_len ? kh->init_size : pm_len);
 	end = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	if (end > mem_size) {
-		reason("the kernel needs %llu MiB from 1 MiB, the guest has %llu MiB",
-		       (unsigned long long)((end - BOOT_KERNEL_GPA) >> 20),
+		reason("the kernel needs %llu MiB from %llu MiB, the guest has %llu MiB",
+		       (unsigned long long)((end - start) >> 20),
+		       (unsigned long long)(start >> 20),
 		       (unsigned long long)(mem_size >> 20));
 		return -ENOMEM;
 	}

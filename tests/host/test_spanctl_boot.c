@@ -215,6 +215,12 @@ TEST(boot_refuses_what_does_not_fit_and_writes_nothing)
 	EXPECT_EQ(boot__setup(mem, 32 * MIB, im.buf, im.len, NULL, 0, "", &bi, why,
 			      sizeof(why)), -ENOMEM);
 	EXPECT_TRUE(strstr(why, "the kernel needs") != NULL);
+	/* It runs from its pref_address (16 MiB): 40 MiB more do not fit in 48. */
+	hdr(&im)->pref_address = 16 * MIB;
+	EXPECT_EQ(boot__setup(mem, 48 * MIB, im.buf, im.len, NULL, 0, "", &bi, why,
+			      sizeof(why)), -ENOMEM);
+	EXPECT_TRUE(strstr(why, "the kernel needs 40 MiB from 16 MiB") != NULL);
+	hdr(&im)->pref_address = 0;
 	/* The initrd cannot go between the kernel (to 41 MiB) and 64 MiB. */
 	EXPECT_EQ(boot__setup(mem, 64 * MIB, im.buf, im.len, initrd, sizeof(initrd), "",
 			      &bi, why, sizeof(why)), -ENOMEM);
