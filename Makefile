@@ -199,14 +199,32 @@ $(O)/bin/spanmon: $(SPANMON_SRCS) $(wildcard spanmon/*.h) bpf/spanmon.h \
 		$(BPF_LIBS) -lmicrohttpd -lm -o $@
 
 # ---- host tests: unit tests under ASan+UBSan, CLI contract -----------------------
+# The introspection core's test lays out guest memory for two kernels: the
+# host's BTF and the lab kernel's (when built).  The compiler takes each
+# kernel's offsets from its vmlinux.h, a second opinion on the core's BTF
+# reading (tests/host/introspect_vmlinux.c).
+LAB_VMLINUX_H := $(wildcard $(O)/kernel/vmlinux.h)
+$(O)/tests/host/vmlinux_host.o: tests/host/introspect_vmlinux.c tests/host/introspect_vmlinux.h \
+		$(O)/bpf/vmlinux.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -w -c -include $(O)/bpf/vmlinux.h -Itests/host \
+		-DVMLINUX_NAME=span_vmlinux_host -DVMLINUX_BTF='"$(abspath $(VMLINUX_BTF))"' $< -o $@
+$(O)/tests/host/vmlinux_lab.o: tests/host/introspect_vmlinux.c tests/host/introspect_vmlinux.h \
+		$(LAB_VMLINUX_H)
+	$(call msg,CC,$@ $(if $(LAB_VMLINUX_H),,[no lab kernel]))
+	$(Q)mkdir -p $(@D) && $(CC) -w -c -Itests/host -DVMLINUX_NAME=span_vmlinux_lab \
+		$(if $(LAB_VMLINUX_H),-include $(LAB_VMLINUX_H) \
+		-DVMLINUX_BTF='"$(abspath $(O)/kernel/vmlinux.btf)"',-DVMLINUX_NONE) $< -o $@
+
 $(O)/tests/host/unit: tests/host/harness.c $(HOST_TEST_SRCS) $(LIB_SRCS) \
 		spanmon/format.c spanmon/format.h bpf/spanmon.h \
 		spanmon/fold.c spanmon/fold.h $(SPANCTL_UNIT_SRCS) $(wildcard controller/*.h) \
-		controller/fv/libspanfv.h \
-		tests/host/harness.h $(wildcard include/span/*.h)
+		controller/fv/libspanfv.h controller/fv/introspect.c controller/fv/introspect.h \
+		$(O)/tests/host/vmlinux_host.o $(O)/tests/host/vmlinux_lab.o \
+		tests/host/introspect_vmlinux.h tests/host/harness.h $(wildcard include/span/*.h)
 	$(call msg,CCLD,$@ [asan+ubsan])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host -Ispanmon \
-		-Icontroller $(filter %.c,$^) -lm -lpthread -o $@
+		-Icontroller $(filter %.c %.o,$^) $(BPF_LIBS) -lm -lpthread -o $@
 
 # The BPF unit tests: the spanmon skeleton and the featurevisor dispatcher
 # (with the filters in bpf/filters/) driven by BPF_PROG_TEST_RUN.
