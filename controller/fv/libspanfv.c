@@ -150,12 +150,24 @@ static int range__ok(struct spanfv_window *w, uint64_t gpa, size_t len)
 
 int spanfv__read(struct spanfv_window *w, uint64_t gpa, void *buf, size_t len)
 {
-	size_t i;
+	volatile const uint8_t *s = w->mem + gpa;
+	uint8_t *d = buf;
+	uint64_t v;
 
 	if (!range__ok(w, gpa, len))
 		return -ERANGE;
-	for (i = 0; i < len; i++)
-		((uint8_t *)buf)[i] = w->mem[gpa + i];
+	/*
+	 * Aligned 8-byte loads where it can: a pointer the guest is changing
+	 * is read whole, and a scan of all guest memory goes 8 times faster.
+	 */
+	for (; len && ((uintptr_t)s & 7); len--)
+		*d++ = *s++;
+	for (; len >= 8; len -= 8, s += 8, d += 8) {
+		v = *(volatile const uint64_t *)s;
+		memcpy(d, &v, 8);
+	}
+	while (len--)
+		*d++ = *s++;
 	return 0;
 }
 
