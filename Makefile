@@ -113,27 +113,49 @@ $(O)/bin/spanctl: $(SPANCTL_SRCS) $(wildcard controller/*.h) $(O)/lib/libspan.a
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(KHDR_CFLAGS) -Icontroller \
 		$(filter %.c %.a,$^) $(BPF_LIBS) -lpthread -lm -o $@
 
-# The span guest's initramfs (busybox + workload): `make guest`.
+# The span guest's initramfs (busybox + workload, and for the introspection
+# test evil and the rootkit dkom): `make guest`.
 GUEST_INITRD := $(O)/guest/initramfs.cpio.gz
-$(O)/guest/workload: controller/guest/workload.c
+GUEST_PROGS := $(O)/guest/workload $(O)/guest/evil $(O)/guest/dkom
+$(O)/guest/workload $(O)/guest/evil: $(O)/guest/%: controller/guest/%.c
 	$(call msg,CCLD,$@ [static])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -static $< -o $@
 
-$(GUEST_INITRD): $(O)/guest/workload controller/guest/init scripts/guest-initramfs.sh
+# The introspection core reads BTF with libbpf: linked statically
+# (libbpf.a, libelf.a, libz.a from libbpf-dev, libelf-dev, zlib1g-dev).
+INTROSPECT_SRCS := controller/fv/introspect.c controller/fv/libspanfv.c
+INTROSPECT_HDRS := controller/fv/introspect.h controller/fv/libspanfv.h controller/pci.h
+$(O)/guest/dkom: controller/guest/dkom.c $(INTROSPECT_SRCS) $(INTROSPECT_HDRS)
+	$(call msg,CCLD,$@ [static])
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) \
+		$(BPF_LIBS) -o $@
+
+$(GUEST_INITRD): $(GUEST_PROGS) controller/guest/init scripts/guest-initramfs.sh
 	$(call msg,GEN,$@)
-	$(Q)scripts/guest-initramfs.sh $@ controller/guest/init $(O)/guest/workload
+	$(Q)scripts/guest-initramfs.sh $@ controller/guest/init $(GUEST_PROGS)
 
 # A featurevisor's initramfs: busybox, controller/fv/init, the example
-# featurevisor (on libspanfv).
+# featurevisor (on libspanfv), the introspection featurevisor and the
+# guest kernel's BTF and System.map it reads (the lab kernel's, when built:
+# the L1 runs the same kernel here, but a featurevisor must not assume so).
 FV_INITRD := $(O)/guest/fv.cpio.gz
+FV_PROGS := $(O)/guest/spanfv-marker $(O)/guest/spanfv-introspect
+GUEST_KFILES := $(wildcard $(O)/kernel/vmlinux.btf $(O)/kernel/System.map)
 $(O)/guest/spanfv-marker: controller/fv/spanfv-marker.c controller/fv/libspanfv.c \
 		controller/fv/libspanfv.h controller/pci.h
 	$(call msg,CCLD,$@ [static])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) -o $@
 
-$(FV_INITRD): $(O)/guest/spanfv-marker controller/fv/init scripts/guest-initramfs.sh
+$(O)/guest/spanfv-introspect: controller/fv/spanfv-introspect.c $(INTROSPECT_SRCS) \
+		$(INTROSPECT_HDRS)
+	$(call msg,CCLD,$@ [static])
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) \
+		$(BPF_LIBS) -o $@
+
+$(FV_INITRD): $(FV_PROGS) $(GUEST_KFILES) controller/fv/init scripts/guest-initramfs.sh
 	$(call msg,GEN,$@)
-	$(Q)scripts/guest-initramfs.sh $@ controller/fv/init $(O)/guest/spanfv-marker
+	$(Q)scripts/guest-initramfs.sh $@ controller/fv/init $(FV_PROGS) \
+		$(foreach f,$(GUEST_KFILES),/guest-kernel/$(notdir $(f))=$(f))
 
 guest: $(GUEST_INITRD) $(FV_INITRD)
 .PHONY: guest
