@@ -455,7 +455,7 @@ static int task_sane(struct introspect *in)
 	       (es & ~(uint32_t)(EXIT_DEAD | EXIT_ZOMBIE)) == 0 &&
 	       is_kptr(in, next) && (is_kptr(in, prev) || prev == LIST_POISON2) &&
 	       is_kptr(in, get(in->buf, o->real_parent, 8)) &&
-	       is_kptr(in, get(in->buf, o->cred, 8));
+	       (is_kptr(in, get(in->buf, o->cred, 8)) || !get(in->buf, o->cred, 8));
 }
 
 /*
@@ -493,7 +493,12 @@ static enum intro_kind classify(struct introspect *in, struct intro_task *t,
 			return INTRO_LISTED;
 	if (t->pid == 0)
 		return INTRO_IDLE;
-	if (prev == LIST_POISON2 || (t->exit_state & EXIT_DEAD) || usage == 0)
+	/*
+	 * Released: list_del_rcu() poisoned prev, or EXIT_DEAD, or no
+	 * references, or exit_creds() (in __put_task_struct()) cleared cred.
+	 */
+	if (prev == LIST_POISON2 || (t->exit_state & EXIT_DEAD) || usage == 0 ||
+	    !get(in->buf, in->off.cred, 8))
 		return INTRO_EXITED;
 	if (!task_alive(in, t->va))
 		return INTRO_STALE;

@@ -167,7 +167,8 @@ static const struct expect want[] = {
 	/* not in the list: */
 	{ 61, 61, 50, 0, "evil", 'S', INTRO_HIDDEN },
 	{ 62, 60, 50, 1000, "workload", 'S', INTRO_LISTED },	/* a thread */
-	{ 70, 70, 50, 0, "gone", 'X', INTRO_EXITED },
+	{ 70, 70, 50, ~0U, "gone", 'X', INTRO_EXITED },	/* cred freed: no uid */
+	{ 72, 72, 50, 0, "reaped", 'S', INTRO_EXITED },
 	{ 71, 71, 50, 0, "stale", 'S', INTRO_STALE },
 	{ 0, 0, 0, 0, "swapper/1", 'R', INTRO_IDLE },
 };
@@ -231,13 +232,17 @@ static void build(struct img *im, const struct span_vmlinux_offsets *o, uint64_t
 	/* Released: list_del_rcu() poisoned prev; EXIT_DEAD; its pid freed. */
 	set_list(im, pa[8], va[2] + o->tasks, 0xdead000000000122ULL);
 	put(im, pa[8] + o->exit_state, 0x10, 4);
+	put(im, pa[8] + o->cred, 0, 8);		/* exit_creds() */
+	/* Freed while its pid hash entry still led to it: usage 0. */
+	set_list(im, pa[9], va[1] + o->tasks, va[0] + o->tasks);
+	put(im, pa[9] + o->usage, 0, 4);
 	/* A leftover: neighbours that do not point back, a reused pid. */
-	set_list(im, pa[9], va[1] + o->tasks, va[3] + o->tasks);
-	x = get64(im, pa[9] + o->thread_pid) - pob;
+	set_list(im, pa[10], va[1] + o->tasks, va[3] + o->tasks);
+	x = get64(im, pa[10] + o->thread_pid) - pob;
 	put(im, x + o->pid_tasks + o->pidtype_pid * o->hlist_head_size,
 	    va[5] + o->pid_links, 8);
 	/* The idle task of CPU 1: a copy of init_task's node. */
-	set_list(im, pa[10], va[1] + o->tasks, va[5] + o->tasks);
+	set_list(im, pa[11], va[1] + o->tasks, va[5] + o->tasks);
 	/* Noise with sched_class values in it, which must not pass as tasks. */
 	for (x = 0x2000000; x < 0x2100000; x += 8) {
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
