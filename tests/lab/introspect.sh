@@ -25,8 +25,8 @@ fv_logs=$fvlog
 # guest_sh TAG CMD: run CMD in the guest's shell; its output, between
 # markers, into /tmp/TAG.out (without the guest's other console chatter).
 guest_sh() {
-	(echo "echo @$1-BEGIN; $2; echo @$1-END"; sleep 2) |
-		timeout 3 spanctl console g1 >/dev/null 2>&1
+	( (echo "echo @$1-BEGIN; $2; echo @$1-END"; sleep 2) |
+		timeout 3 spanctl console g1 >/dev/null 2>&1) 2>/dev/null
 	wait_for "$log" "^@$1-END" 60 || fail "the guest's shell did not run: $2"
 	tr -d '\r' <"$log" | sed -n "/^@$1-BEGIN/,/^@$1-END/p" |
 		grep -v '^@\|^workload: \|^evil: ' >/tmp/$1.out
@@ -52,6 +52,8 @@ attach_round() {
 	wait_for "$fvlog" 'introspect: detached' 20 || fail "the featurevisor missed the detach"
 }
 
+# Logs of an earlier test of this lab run hold the same markers.
+rm -f "$log" "$fvlog" /tmp/report[0-9].json
 spanctl start g1 --kernel $g/bzImage --initrd $g/initramfs.cpio.gz --mem "$mem" \
 	--cpus 1 --append "$append span.evil" || fail "spanctl start"
 spanctl fv start g1 intro --kernel $g/bzImage --initrd $g/fv.cpio.gz \
