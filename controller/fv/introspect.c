@@ -346,6 +346,8 @@ int intro__locate_kernel(struct introspect *in)
 			return -EINVAL;
 		}
 		in->page_offset = pob;
+	} else if (spanfv__direct_map(in->read_phys, in->ctx, in->cr3, &pob) == 0) {
+		in->page_offset = pob;	/* an older kernel: the walk finds it */
 	}
 	return 0;
 }
