@@ -29,7 +29,7 @@
 #define DEF_MAP "/guest-kernel/System.map"
 
 static const char usage[] =
-	"usage: spanfv-introspect [--text] [--json] [--watch] [--no-scan]\n"
+	"usage: spanfv-introspect [--text] [--json] [--watch] [--no-scan] [--rescan]\n"
 	"                         [--btf FILE] [--map FILE] [--image FILE --cr3 CR3]\n"
 	"\n"
 	"Lists the span guest's processes through this featurevisor's window and\n"
@@ -39,6 +39,7 @@ static const char usage[] =
 	"  --json       one JSON object per round\n"
 	"  --watch      a round at every attach, until killed (else one round)\n"
 	"  --no-scan    the list only\n"
+	"  --rescan     scan twice: the second time the window is mapped already\n"
 	"  --btf FILE   the guest kernel's BTF (default " DEF_BTF ")\n"
 	"  --map FILE   the guest kernel's System.map (default " DEF_MAP ")\n"
 	"  --image FILE read a raw dump of guest-physical memory instead of the\n"
@@ -53,7 +54,7 @@ static const char usage[] =
 	"      --map System.map              a memory dump, offline\n";
 
 struct opts {
-	int text, json, watch, scan;
+	int text, json, watch, scan, rescan;
 	const char *btf, *map, *image;
 	uint64_t cr3;
 };
@@ -131,7 +132,7 @@ static void json_task(const struct intro_task *t)
 struct round {
 	struct intro_task *list, *found;
 	int nlist, nfound, counts[INTRO_IDLE + 1];
-	double list_ms, scan_ms, locate_ms;
+	double list_ms, scan_ms, rescan_ms, locate_ms;
 };
 
 static void report_text(struct introspect *in, struct round *r, int n, int scan)
@@ -163,6 +164,9 @@ static void report_text(struct introspect *in, struct round *r, int n, int scan)
 		    (in->mem_size >> 20) / (r->scan_ms / 1e3), r->nfound,
 		    r->counts[INTRO_LISTED], r->counts[INTRO_HIDDEN], r->counts[INTRO_EXITED],
 		    r->counts[INTRO_STALE], r->counts[INTRO_IDLE]);
+	if (scan && r->rescan_ms > 0)
+		say("introspect: scanned again in %.0f ms (%.0f MiB/s)\n", r->rescan_ms,
+		    (in->mem_size >> 20) / (r->rescan_ms / 1e3));
 }
 
 static void report_json(struct introspect *in, struct round *r, int n, int scan)
@@ -178,6 +182,8 @@ static void report_json(struct introspect *in, struct round *r, int n, int scan)
 		printf("\"scan_ms\":%.1f,\"found\":%d,\"exited\":%d,\"stale\":%d,\"idle\":%d,",
 		       r->scan_ms, r->nfound, r->counts[INTRO_EXITED], r->counts[INTRO_STALE],
 		       r->counts[INTRO_IDLE]);
+	if (scan && r->rescan_ms > 0)
+		printf("\"rescan_ms\":%.1f,", r->rescan_ms);
 	printf("\"tasks\":[");
 	for (i = 0; i < r->nlist; i++) {
 		printf(i ? "," : "");
@@ -226,6 +232,14 @@ static int round_run(struct introspect *in, const struct opts *o, int n)
 		}
 		for (i = 0; i < r.nfound; i++)
 			r.counts[r.found[i].kind]++;
+		if (o->rescan) {
+			struct intro_task *again = NULL;
+
+			t0 = now_ms();
+			if (intro__scan(in, r.list, r.nlist, &again) >= 0)
+				r.rescan_ms = now_ms() - t0;
+			free(again);
+		}
 	}
 	if (o->text)
 		report_text(in, &r, n, o->scan);
@@ -247,6 +261,7 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "text", no_argument, NULL, 't' },	{ "json", no_argument, NULL, 'j' },
 		{ "watch", no_argument, NULL, 'w' },	{ "no-scan", no_argument, NULL, 'n' },
+		{ "rescan", no_argument, NULL, 'r' },
 		{ "btf", required_argument, NULL, 'b' }, { "map", required_argument, NULL, 'm' },
 		{ "image", required_argument, NULL, 'i' }, { "cr3", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
@@ -267,6 +282,7 @@ int main(int argc, char **argv)
 		case 'j': o.json = 1; break;
 		case 'w': o.watch = 1; break;
 		case 'n': o.scan = 0; break;
+		case 'r': o.rescan = 1; break;
 		case 'b': o.btf = optarg; break;
 		case 'm': o.map = optarg; break;
 		case 'i': o.image = optarg; break;
