@@ -83,7 +83,8 @@ PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 # Keep generated objects and skeletons between runs.
 .SECONDARY:
 
-all: $(PROGS)
+# spanfv-introspect too: its command line is part of the host tests.
+all: $(PROGS) $(O)/guest/spanfv-introspect
 
 help:
 	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'

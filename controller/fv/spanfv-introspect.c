@@ -47,7 +47,7 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 done, 1 failed, 2 bad command line.\n"
 	"\n"
-	"EXAMPLES\n"
+	"EXAMPLES:\n"
 	"  spanfv-introspect                 list and scan once, as a table\n"
 	"  spanfv-introspect --json --watch  a JSON report at every attach\n"
 	"  spanfv-introspect --image mem.raw --cr3 0x2a0e000 --btf vmlinux.btf \\\n"
@@ -186,14 +186,16 @@ static void report_json(struct introspect *in, struct round *r, int n, int scan)
 		printf("\"rescan_ms\":%.1f,", r->rescan_ms);
 	printf("\"tasks\":[");
 	for (i = 0; i < r->nlist; i++) {
-		printf(i ? "," : "");
+		if (i)
+			putchar(',');
 		json_task(&r->list[i]);
 	}
 	printf("],\"hidden\":[");
 	for (i = 0; i < r->nfound; i++) {
 		if (r->found[i].kind != INTRO_HIDDEN)
 			continue;
-		printf(first ? "" : ",");
+		if (!first)
+			putchar(',');
 		first = 0;
 		json_task(&r->found[i]);
 	}

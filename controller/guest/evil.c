@@ -12,11 +12,16 @@
 
 int main(int argc, char **argv)
 {
-	int period = argc > 1 ? atoi(argv[1]) : 5;
 	unsigned long n = 0;
+	long period = 5;
+	char *end;
 
-	if (period <= 0 || period > 3600)
-		period = 5;
+	if (argc > 1)
+		period = strtol(argv[1], &end, 10);
+	if (argc > 2 || (argc > 1 && (*end || end == argv[1])) || period <= 0 || period > 3600) {
+		fprintf(stderr, "usage: evil [PERIOD_S]   (1..3600, default 5)\n");
+		return 2;
+	}
 	printf("evil: pid %d running\n", (int)getpid());
 	fflush(stdout);
 	for (;;) {
