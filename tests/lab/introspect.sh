@@ -23,11 +23,14 @@ fvlog=$SPAN_RUN_DIR/g1.intro.log
 fv_logs=$fvlog
 . "$(dirname "$0")/spanctl_lib.sh"
 
+# What the test is doing, with the lab's clock (a timeout then says where).
+step() { echo "step at $(cut -d' ' -f1 /proc/uptime) s: $*"; }
 # guest_sh TAG CMD: run CMD in the guest's shell; its output, between
 # markers, into /tmp/TAG.out (without the guest's other console chatter).
 guest_sh() {
+	step "guest: $2"
 	( (echo "echo @$1-BEGIN; $2; echo @$1-END"; sleep 2) |
-		timeout 3 spanctl console g1 >/dev/null 2>&1) 2>/dev/null
+		timeout -k 2 3 spanctl console g1 >/dev/null 2>&1) 2>/dev/null
 	wait_for "$log" "^@$1-END" 60 || fail "the guest's shell did not run: $2"
 	tr -d '\r' <"$log" | sed -n "/^@$1-BEGIN/,/^@$1-END/p" |
 		grep -v '^@\|^workload: \|^evil: ' >/tmp/$1.out
@@ -40,21 +43,30 @@ guest_ps() {
 }
 # report N: the featurevisor's JSON report of round N.
 report() {
-	wait_for "$fvlog" "^{\"round\":$1," 240 ||
+	wait_for "$fvlog" "^{\"round\":$1," 150 ||
 		fail "no report $1 from the featurevisor"
 	tr -d '\r' <"$fvlog" | grep "^{\"round\":$1," | tail -n 1 >/tmp/report$1.json
 	jq -e . /tmp/report$1.json >/dev/null || fail "report $1 is not JSON: $(cat /tmp/report$1.json)"
 }
 # attach_round N: attach read-only, wait for report N, detach.
 attach_round() {
-	spanctl attach g1 intro --readonly || fail "spanctl attach ($1)"
+	step "attach, report $1"
+	timeout -k 5 60 spanctl attach g1 intro --readonly || fail "spanctl attach ($1)"
 	report "$1"
-	spanctl detach g1 intro || fail "spanctl detach ($1)"
+	step "detach"
+	timeout -k 5 60 spanctl detach g1 intro || fail "spanctl detach ($1)"
 	wait_for "$fvlog" 'introspect: detached' 20 || fail "the featurevisor missed the detach"
 }
 
 # Logs of an earlier test of this lab run hold the same markers.
 rm -f "$log" "$fvlog" /tmp/report[0-9].json
+# Before the lab's limit (spanctl.list) kills it: what each VM was doing.
+wdt=380; [ "$mode" = cost ] && wdt=270
+(sleep $wdt; echo "WATCHDOG: still running after $wdt s"
+	tail -n 30 "$fvlog" | sed 's/^/fv| /'; tail -n 15 "$log" | sed 's/^/guest| /'
+	cat "$SPAN_RUN_DIR/g1.ctl.log" 2>/dev/null; ps) &
+wd=$!
+trap 'kill $wd 2>/dev/null' EXIT
 spanctl start g1 --kernel $g/bzImage --initrd $g/initramfs.cpio.gz --mem "$mem" \
 	--cpus 1 --append "$append span.evil" || fail "spanctl start"
 spanctl fv start g1 intro --kernel $g/bzImage --initrd $g/fv.cpio.gz \
