@@ -141,7 +141,12 @@ $(GUEST_INITRD): $(GUEST_PROGS) controller/guest/init scripts/guest-initramfs.sh
 # the L1 runs the same kernel here, but a featurevisor must not assume so).
 FV_INITRD := $(O)/guest/fv.cpio.gz
 FV_PROGS := $(O)/guest/spanfv-marker $(O)/guest/spanfv-introspect
-GUEST_KFILES := $(wildcard $(O)/kernel/vmlinux.btf $(O)/kernel/System.map)
+# Which lab kernel's files it holds ($(O)/kernel/key, or none): rewritten
+# only when that changes, so a rebuilt or another cached kernel repacks it.
+$(O)/guest/kernel.key: FORCE
+	$(Q)mkdir -p $(@D); k=$$(cat $(O)/kernel/key 2>/dev/null || echo none); \
+		[ "$$(cat $@ 2>/dev/null)" = "$$k" ] || echo "$$k" >$@
+.PHONY: FORCE
 $(O)/guest/spanfv-marker: controller/fv/spanfv-marker.c controller/fv/libspanfv.c \
 		controller/fv/libspanfv.h controller/pci.h
 	$(call msg,CCLD,$@ [static])
@@ -153,10 +158,13 @@ $(O)/guest/spanfv-introspect: controller/fv/spanfv-introspect.c $(INTROSPECT_SRC
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) \
 		$(BPF_LIBS) -o $@
 
-$(FV_INITRD): $(FV_PROGS) $(GUEST_KFILES) controller/fv/init scripts/guest-initramfs.sh
+# The files are looked for when the recipe runs, not when make starts:
+# `make lab-deps` on a fresh clone builds the kernel first, in the same run.
+$(FV_INITRD): $(FV_PROGS) $(O)/guest/kernel.key controller/fv/init scripts/guest-initramfs.sh
 	$(call msg,GEN,$@)
 	$(Q)scripts/guest-initramfs.sh $@ controller/fv/init $(FV_PROGS) \
-		$(foreach f,$(GUEST_KFILES),/guest-kernel/$(notdir $(f))=$(f))
+		$$(for f in vmlinux.btf System.map; do [ ! -f $(O)/kernel/$$f ] || \
+			echo /guest-kernel/$$f=$(O)/kernel/$$f; done)
 
 guest: $(GUEST_INITRD) $(FV_INITRD)
 .PHONY: guest
