@@ -171,6 +171,7 @@ static const struct expect want[] = {
 	{ 72, 72, 50, 0, "reaped", 'S', INTRO_EXITED },
 	{ 71, 71, 50, 0, "stale", 'S', INTRO_STALE },
 	{ 0, 0, 0, 0, "swapper/1", 'R', INTRO_IDLE },
+	{ 73, 73, 50, ~0U, "freed", 'S', INTRO_EXITED },	/* only its cred gone */
 };
 #define NLISTED 6
 #define NTASKS ((int)(sizeof(want) / sizeof(want[0])))
@@ -243,6 +244,9 @@ static void build(struct img *im, const struct span_vmlinux_offsets *o, uint64_t
 	    va[5] + o->pid_links, 8);
 	/* The idle task of CPU 1: a copy of init_task's node. */
 	set_list(im, pa[11], va[1] + o->tasks, va[5] + o->tasks);
+	/* Freed with nothing else to tell: exit_creds() left cred NULL. */
+	set_list(im, pa[12], va[1] + o->tasks, va[0] + o->tasks);
+	put(im, pa[12] + o->cred, 0, 8);
 	/* Noise with sched_class values in it, which must not pass as tasks. */
 	for (x = 0x2000000; x < 0x2100000; x += 8) {
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -407,5 +411,56 @@ TEST(introspect_refuses_what_it_cannot_use)
 	EXPECT_EQ(intro__offsets(btf, &o, err, sizeof(err)), -ENOENT);
 	EXPECT_TRUE(strstr(err, "task_struct") != NULL);
 	EXPECT_EQ(intro__member(btf, 1, "x", &off, NULL), -ENOENT);
+	btf__free(btf);
+}
+
+/*
+ * Member paths through what kernels have: anonymous structs and unions
+ * (randomized_struct_fields_start, unions in task_struct), typedefs of
+ * anonymous structs (kuid_t), const and arrays.
+ */
+TEST(introspect_member_paths)
+{
+	struct btf *btf = btf__new_empty();
+	int i32, u32, anon_s, anon_u, kuid, kuid_t, cst, outer, arr;
+	uint32_t off, id;
+
+	ASSERT_TRUE(btf != NULL);
+	i32 = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	u32 = btf__add_int(btf, "unsigned int", 4, 0);
+	/* typedef struct { uid_t val; } kuid_t; */
+	kuid = btf__add_struct(btf, NULL, 4);
+	btf__add_field(btf, "val", u32, 0, 0);
+	kuid_t = btf__add_typedef(btf, "kuid_t", kuid);
+	cst = btf__add_const(btf, kuid_t);
+	/* union { int a; struct { int b; const kuid_t uid; }; } at +8 */
+	anon_s = btf__add_struct(btf, NULL, 8);
+	btf__add_field(btf, "b", i32, 0, 0);
+	btf__add_field(btf, "uid", cst, 32, 0);
+	anon_u = btf__add_union(btf, NULL, 8);
+	btf__add_field(btf, "a", i32, 0, 0);
+	btf__add_field(btf, NULL, anon_s, 0, 0);
+	arr = btf__add_array(btf, u32, u32, 4);
+	outer = btf__add_struct(btf, "outer", 32);
+	btf__add_field(btf, "x", i32, 0, 0);
+	btf__add_field(btf, NULL, anon_u, 64, 0);
+	btf__add_field(btf, "arr", arr, 128, 0);
+	ASSERT_TRUE(outer > 0);
+
+	EXPECT_EQ(intro__member(btf, outer, "x", &off, NULL), 0);
+	EXPECT_EQ(off, 0);
+	EXPECT_EQ(intro__member(btf, outer, "a", &off, NULL), 0);
+	EXPECT_EQ(off, 8);
+	EXPECT_EQ(intro__member(btf, outer, "b", &off, NULL), 0);
+	EXPECT_EQ(off, 8);
+	EXPECT_EQ(intro__member(btf, outer, "uid.val", &off, &id), 0);
+	EXPECT_EQ(off, 12);
+	EXPECT_EQ(id, u32);
+	EXPECT_EQ(intro__member(btf, outer, "arr", &off, &id), 0);
+	EXPECT_EQ(off, 16);
+	EXPECT_EQ(id, arr);
+	EXPECT_EQ(intro__member(btf, outer, "uid.nope", &off, NULL), -ENOENT);
+	EXPECT_EQ(intro__member(btf, outer, "ui", &off, NULL), -ENOENT);
+	EXPECT_EQ(intro__member(btf, outer, "x.y", &off, NULL), -ENOENT);
 	btf__free(btf);
 }
