@@ -83,7 +83,8 @@ PROGS := $(addprefix $(O)/bin/,$(BPF_APPS) $(LAB_PROGS))
 # Keep generated objects and skeletons between runs.
 .SECONDARY:
 
-all: $(PROGS)
+# spanfv-introspect too: its command line is part of the host tests.
+all: $(PROGS) $(O)/guest/spanfv-introspect
 
 help:
 	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
@@ -119,27 +120,57 @@ $(O)/bin/spanctl: $(SPANCTL_SRCS) $(wildcard controller/*.h) $(O)/lib/libspan.a
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(KHDR_CFLAGS) -Icontroller \
 		$(filter %.c %.a,$^) $(BPF_LIBS) -lpthread -lm -o $@
 
-# The span guest's initramfs (busybox + workload): `make guest`.
+# The span guest's initramfs (busybox + workload, and for the introspection
+# test evil and the rootkit dkom): `make guest`.
 GUEST_INITRD := $(O)/guest/initramfs.cpio.gz
-$(O)/guest/workload: controller/guest/workload.c
+GUEST_PROGS := $(O)/guest/workload $(O)/guest/evil $(O)/guest/dkom
+$(O)/guest/workload $(O)/guest/evil: $(O)/guest/%: controller/guest/%.c
 	$(call msg,CCLD,$@ [static])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -static $< -o $@
 
-$(GUEST_INITRD): $(O)/guest/workload controller/guest/init scripts/guest-initramfs.sh
+# The introspection core reads BTF with libbpf: linked statically
+# (libbpf.a, libelf.a, libz.a from libbpf-dev, libelf-dev, zlib1g-dev).
+INTROSPECT_SRCS := controller/fv/introspect.c controller/fv/libspanfv.c
+INTROSPECT_HDRS := controller/fv/introspect.h controller/fv/libspanfv.h controller/pci.h
+$(O)/guest/dkom: controller/guest/dkom.c $(INTROSPECT_SRCS) $(INTROSPECT_HDRS)
+	$(call msg,CCLD,$@ [static])
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) \
+		$(BPF_LIBS) -o $@
+
+$(GUEST_INITRD): $(GUEST_PROGS) controller/guest/init scripts/guest-initramfs.sh
 	$(call msg,GEN,$@)
-	$(Q)scripts/guest-initramfs.sh $@ controller/guest/init $(O)/guest/workload
+	$(Q)scripts/guest-initramfs.sh $@ controller/guest/init $(GUEST_PROGS)
 
 # A featurevisor's initramfs: busybox, controller/fv/init, the example
-# featurevisor (on libspanfv).
+# featurevisor (on libspanfv), the introspection featurevisor and the
+# guest kernel's BTF and System.map it reads (the lab kernel's, when built:
+# the L1 runs the same kernel here, but a featurevisor must not assume so).
 FV_INITRD := $(O)/guest/fv.cpio.gz
+FV_PROGS := $(O)/guest/spanfv-marker $(O)/guest/spanfv-introspect
+# Which lab kernel's files it holds ($(O)/kernel/key, or none): rewritten
+# only when that changes, so a rebuilt or another cached kernel repacks it.
+$(O)/guest/kernel.key: FORCE
+	$(Q)mkdir -p $(@D); k=$$(cat $(O)/kernel/key 2>/dev/null || echo none); \
+		[ "$$(cat $@ 2>/dev/null)" = "$$k" ] || echo "$$k" >$@
+.PHONY: FORCE
 $(O)/guest/spanfv-marker: controller/fv/spanfv-marker.c controller/fv/libspanfv.c \
 		controller/fv/libspanfv.h controller/pci.h
 	$(call msg,CCLD,$@ [static])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) -o $@
 
-$(FV_INITRD): $(O)/guest/spanfv-marker controller/fv/init scripts/guest-initramfs.sh
+$(O)/guest/spanfv-introspect: controller/fv/spanfv-introspect.c $(INTROSPECT_SRCS) \
+		$(INTROSPECT_HDRS)
+	$(call msg,CCLD,$@ [static])
+	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) \
+		$(BPF_LIBS) -o $@
+
+# The files are looked for when the recipe runs, not when make starts:
+# `make lab-deps` on a fresh clone builds the kernel first, in the same run.
+$(FV_INITRD): $(FV_PROGS) $(O)/guest/kernel.key controller/fv/init scripts/guest-initramfs.sh
 	$(call msg,GEN,$@)
-	$(Q)scripts/guest-initramfs.sh $@ controller/fv/init $(O)/guest/spanfv-marker
+	$(Q)scripts/guest-initramfs.sh $@ controller/fv/init $(FV_PROGS) \
+		$$(for f in vmlinux.btf System.map; do [ ! -f $(O)/kernel/$$f ] || \
+			echo /guest-kernel/$$f=$(O)/kernel/$$f; done)
 
 guest: $(GUEST_INITRD) $(FV_INITRD)
 .PHONY: guest
@@ -205,14 +236,32 @@ $(O)/bin/spanmon: $(SPANMON_SRCS) $(wildcard spanmon/*.h) bpf/spanmon.h \
 		$(BPF_LIBS) -lmicrohttpd -lm -o $@
 
 # ---- host tests: unit tests under ASan+UBSan, CLI contract -----------------------
+# The introspection core's test lays out guest memory for two kernels: the
+# host's BTF and the lab kernel's (when built).  The compiler takes each
+# kernel's offsets from its vmlinux.h, a second opinion on the core's BTF
+# reading (tests/host/introspect_vmlinux.c).
+LAB_VMLINUX_H := $(wildcard $(O)/kernel/vmlinux.h)
+$(O)/tests/host/vmlinux_host.o: tests/host/introspect_vmlinux.c tests/host/introspect_vmlinux.h \
+		$(O)/bpf/vmlinux.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -w -c -include $(O)/bpf/vmlinux.h -Itests/host \
+		-DVMLINUX_NAME=span_vmlinux_host -DVMLINUX_BTF='"$(abspath $(VMLINUX_BTF))"' $< -o $@
+$(O)/tests/host/vmlinux_lab.o: tests/host/introspect_vmlinux.c tests/host/introspect_vmlinux.h \
+		$(LAB_VMLINUX_H)
+	$(call msg,CC,$@ $(if $(LAB_VMLINUX_H),,[no lab kernel]))
+	$(Q)mkdir -p $(@D) && $(CC) -w -c -Itests/host -DVMLINUX_NAME=span_vmlinux_lab \
+		$(if $(LAB_VMLINUX_H),-include $(LAB_VMLINUX_H) \
+		-DVMLINUX_BTF='"$(abspath $(O)/kernel/vmlinux.btf)"',-DVMLINUX_NONE) $< -o $@
+
 $(O)/tests/host/unit: tests/host/harness.c $(HOST_TEST_SRCS) $(LIB_SRCS) \
 		spanmon/format.c spanmon/format.h bpf/spanmon.h \
 		spanmon/fold.c spanmon/fold.h $(SPANCTL_UNIT_SRCS) $(wildcard controller/*.h) \
-		controller/fv/libspanfv.h \
-		tests/host/harness.h $(wildcard include/span/*.h)
+		controller/fv/libspanfv.h controller/fv/introspect.c controller/fv/introspect.h \
+		$(O)/tests/host/vmlinux_host.o $(O)/tests/host/vmlinux_lab.o \
+		tests/host/introspect_vmlinux.h tests/host/harness.h $(wildcard include/span/*.h)
 	$(call msg,CCLD,$@ [asan+ubsan])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -Itests/host -Ispanmon \
-		-Icontroller $(filter %.c,$^) -lm -lpthread -o $@
+		-Icontroller $(filter %.c %.o,$^) $(BPF_LIBS) -lm -lpthread -o $@
 
 # The BPF unit tests: the spanmon skeleton and the featurevisor dispatcher
 # (with the filters in bpf/filters/) driven by BPF_PROG_TEST_RUN.

@@ -6,7 +6,9 @@
 # workload) knows nothing about span; a featurevisor's (controller/fv/init
 # and its program) knows the window.
 #
-# Usage: scripts/guest-initramfs.sh OUT.cpio.gz INIT PROGRAM...
+# Usage: scripts/guest-initramfs.sh OUT.cpio.gz INIT PROGRAM... [/PATH=FILE...]
+#   PROGRAM goes to /bin; /PATH=FILE puts a data file at /PATH (for example
+#   the guest kernel's BTF and System.map for the introspection featurevisor).
 
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +29,12 @@ for applet in $("$root/bin/busybox" --list-full); do
 done
 install -m 0755 "$init" "$root/init"
 for prog in "$@"; do
-	install -m 0755 "$prog" "$root/bin/$(basename "$prog")"
+	case $prog in
+	/*=*)
+		mkdir -p "$root$(dirname "${prog%%=*}")"
+		install -m 0644 "${prog#*=}" "$root${prog%%=*}" ;;
+	*) install -m 0755 "$prog" "$root/bin/$(basename "$prog")" ;;
+	esac
 done
 echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
 

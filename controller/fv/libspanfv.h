@@ -51,6 +51,13 @@ int64_t spanfv__find_page(struct spanfv_window *w, uint64_t from, const void *ne
 typedef int (*spanfv_read_fn)(void *ctx, uint64_t gpa, void *buf, size_t len);
 int spanfv__translate(spanfv_read_fn read_phys, void *ctx, uint64_t cr3, uint64_t va,
 		      uint64_t *gpa);
+/*
+ * The base of the guest kernel's direct map: the lowest 1 GiB-aligned
+ * kernel address whose page walk from cr3 lands on guest-physical 0
+ * (0xffff888000000000 with 4 levels, random with RANDOMIZE_MEMORY, which
+ * puts the direct map first).  0, or -ENOENT.
+ */
+int spanfv__direct_map(spanfv_read_fn read_phys, void *ctx, uint64_t cr3, uint64_t *base);
 /* A spanfv_read_fn over a window (ctx: the struct spanfv_window). */
 int spanfv__read_phys(void *window, uint64_t gpa, void *buf, size_t len);
 

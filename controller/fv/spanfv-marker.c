@@ -16,8 +16,6 @@
 
 #define MARKER "SPAN-WORKLOAD-MARKER pid="
 #define PROGRESS_OFF 64		/* workload.c: marker[64], then progress */
-/* x86-64 Linux's direct map (4 levels, no KASLR in the lab kernel). */
-#define PAGE_OFFSET 0xffff888000000000ULL
 
 #define say(...) do { printf(__VA_ARGS__); fflush(stdout); } while (0)
 
@@ -27,7 +25,7 @@ int main(int argc, char **argv)
 	int once = argc > 1 && !strcmp(argv[1], "--once");
 	struct spanfv_window w;
 	char marker[64];
-	uint64_t p0, p1, gpa = 0, all_ones = ~0ULL, v, cr3, pa = 0;
+	uint64_t p0, p1, gpa = 0, all_ones = ~0ULL, v, cr3, pa = 0, dmap = 0;
 	int err;
 	int64_t at;
 	int state;
@@ -55,9 +53,13 @@ int main(int argc, char **argv)
 		    (unsigned long long)gpa, state == SPAN_WINDOW_READONLY ? "read-only" : "read-write");
 		/* The walker on the guest's own page tables: its direct map. */
 		cr3 = spanfv__cr3(&w);
-		err = spanfv__translate(spanfv__read_phys, &w, cr3, PAGE_OFFSET + gpa, &pa);
-		say("spanfv: through the guest's page tables (CR3 %#llx): %#llx -> %#llx: %s\n",
-		    (unsigned long long)cr3, (unsigned long long)(PAGE_OFFSET + gpa),
+		/* Its base is random with KASLR (RANDOMIZE_MEMORY): found by a walk. */
+		err = spanfv__direct_map(spanfv__read_phys, &w, cr3, &dmap);
+		if (!err)
+			err = spanfv__translate(spanfv__read_phys, &w, cr3, dmap + gpa, &pa);
+		say("spanfv: through the guest's page tables (CR3 %#llx, direct map at %#llx): "
+		    "%#llx -> %#llx: %s\n", (unsigned long long)cr3, (unsigned long long)dmap,
+		    (unsigned long long)(dmap + gpa),
 		    err ? 0ULL : (unsigned long long)pa,
 		    err ? "not mapped" : pa == gpa ? "matches" : "DOES NOT MATCH");
 		spanfv__read(&w, gpa + PROGRESS_OFF, &p0, sizeof(p0));

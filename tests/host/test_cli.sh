@@ -182,4 +182,15 @@ else
 fi
 rm -rf "$run_dir"
 
+# The introspection featurevisor (a static program for an L1, in guest/).
+fvi=$bin/../guest/spanfv-introspect
+bad_arg introspect_unknown_opt "$fvi" --frobnicate
+bad_arg introspect_extra_arg "$fvi" extra
+bad_arg introspect_missing_arg "$fvi" --btf
+bad_arg introspect_bad_cr3 "$fvi" --image /dev/null --cr3 12abc
+bad_arg introspect_image_without_cr3 "$fvi" --image /dev/null
+bad_arg introspect_image_and_watch "$fvi" --image /dev/null --cr3 0x1000 --watch
+not_found introspect_no_btf "$fvi" --btf /nonexistent --image /dev/null --cr3 0x1000
+help introspect_help "$fvi" --help
+
 exit $failed

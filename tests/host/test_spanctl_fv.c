@@ -222,3 +222,26 @@ TEST(libspanfv_walks_four_level_page_tables)
 	pte_set(0x3000, ((va4k >> 21) & 511) + 1, 0x7fff0000 | P);
 	EXPECT_EQ(spanfv__translate(phys_read, NULL, 0x1000, va4k + (1 << 21), &gpa), -ERANGE);
 }
+
+TEST(libspanfv_finds_a_randomized_direct_map)
+{
+	const uint64_t P = 1, PS = 0x80, dmap = 0xffff9e0a40000000ULL;
+	uint64_t base = 0;
+
+	memset(phys, 0, sizeof(phys));
+	/* Lower in the kernel half, a 1 GiB page of something else... */
+	pte_set(0x1000, (0xffff888000000000ULL >> 39) & 511, 0x2000 | P);
+	pte_set(0x2000, 0, 0x40000000 | P | PS);
+	EXPECT_EQ(spanfv__direct_map(phys_read, NULL, 0x1000, &base), -ENOENT);
+	/* ...then the direct map, in 2 MiB pages from guest-physical 0. */
+	pte_set(0x1000, (dmap >> 39) & 511, 0x3000 | P);
+	pte_set(0x3000, (dmap >> 30) & 511, 0x4000 | P);
+	pte_set(0x4000, 0, 0 | P | PS);
+	pte_set(0x4000, 1, 0x200000 | P | PS);
+	EXPECT_EQ(spanfv__direct_map(phys_read, NULL, 0x1000, &base), 0);
+	EXPECT_TRUE(base == dmap);
+	/* User addresses are never it. */
+	pte_set(0x1000, 0, 0x3000 | P);
+	EXPECT_EQ(spanfv__direct_map(phys_read, NULL, 0x1000, &base), 0);
+	EXPECT_TRUE(base == dmap);
+}
