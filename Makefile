@@ -125,15 +125,18 @@ $(GUEST_INITRD): $(O)/guest/workload controller/guest/init scripts/guest-initram
 
 # A featurevisor's initramfs: busybox, controller/fv/init, the example
 # featurevisor (on libspanfv).
+# spanfv-events and spanfv-mirror take memory events through libspanfv.
 FV_INITRD := $(O)/guest/fv.cpio.gz
-$(O)/guest/spanfv-marker: controller/fv/spanfv-marker.c controller/fv/libspanfv.c \
-		controller/fv/libspanfv.h controller/pci.h
+FV_PROGS := $(addprefix $(O)/guest/spanfv-,marker events mirror)
+$(O)/guest/spanfv-%: controller/fv/spanfv-%.c controller/fv/libspanfv.c \
+		controller/fv/libspanfv.h controller/pci.h include/span/spanfv_area.h \
+		include/span/spanfv_event.h
 	$(call msg,CCLD,$@ [static])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) -o $@
 
-$(FV_INITRD): $(O)/guest/spanfv-marker controller/fv/init scripts/guest-initramfs.sh
+$(FV_INITRD): $(FV_PROGS) controller/fv/init scripts/guest-initramfs.sh
 	$(call msg,GEN,$@)
-	$(Q)scripts/guest-initramfs.sh $@ controller/fv/init $(O)/guest/spanfv-marker
+	$(Q)scripts/guest-initramfs.sh $@ controller/fv/init $(FV_PROGS)
 
 guest: $(GUEST_INITRD) $(FV_INITRD)
 .PHONY: guest
@@ -172,7 +175,8 @@ $(O)/bpf/spanfv.bpf.o: bpf/spanfv.bpf.c include/span/spanfv_event.h \
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 $(WARNINGS) \
 		-I$(O)/bpf -Ibpf -Iinclude -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
-$(O)/bpf/filters/%.bpf.o: bpf/filters/%.bpf.c include/span/spanfv_event.h $(O)/bpf/vmlinux.h
+$(O)/bpf/filters/%.bpf.o: bpf/filters/%.bpf.c include/span/spanfv_event.h \
+		bpf/filters/gfns.bpf.h $(O)/bpf/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARNINGS) \
 		-I$(O)/bpf -Iinclude -c $< -o $@
@@ -230,9 +234,11 @@ kernel: setup
 # The lab's copy of the programs: the same binaries, gathered in one place.
 # The span guest's initramfs rides along in guest/ (with the lab's bzImage,
 # which scripts/lab-initramfs.sh adds).
-$(O)/lab-bin/.stamp: $(PROGS) $(GUEST_INITRD) $(FV_INITRD)
-	$(Q)mkdir -p $(@D)/guest && cp $(PROGS) $(@D)/ && \
-		cp $(GUEST_INITRD) $(FV_INITRD) $(@D)/guest/ && touch $@
+# The featurevisor filters go too (spanctl filter load in the lab tests).
+$(O)/lab-bin/.stamp: $(PROGS) $(GUEST_INITRD) $(FV_INITRD) $(SPANFV_FILTERS)
+	$(Q)mkdir -p $(@D)/guest $(@D)/filters && cp $(PROGS) $(@D)/ && \
+		cp $(GUEST_INITRD) $(FV_INITRD) $(@D)/guest/ && \
+		cp $(SPANFV_FILTERS) $(@D)/filters/ && touch $@
 
 lab-deps: kernel $(O)/lab-bin/.stamp
 .PHONY: lab-deps

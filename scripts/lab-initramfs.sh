@@ -71,6 +71,11 @@ if [ -d "$bindir/guest" ]; then
 	cp "$bindir"/guest/* "$root/span/guest/"
 	cp "$kdir/bzImage" "$root/span/guest/bzImage"
 fi
+# Featurevisor event filters (spanctl filter load).
+if [ -d "$bindir/filters" ]; then
+	mkdir -p "$root/span/filters"
+	cp "$bindir"/filters/*.bpf.o "$root/span/filters/"
+fi
 for f in "$top"/tests/lab/selftest "$top"/tests/lab/*.sh "$top"/bench/*.sh; do
 	install -m 0755 "$f" "$root/span/tests/$(basename "$f")"
 done
