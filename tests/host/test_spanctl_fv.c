@@ -89,7 +89,7 @@ TEST(pci_bus_as_linux_probes_it)
 	EXPECT_EQ(cfg_read(&p, 1, 0x10, 4), 0xfffff000U);
 	cfg_write(&p, 1, 0x10, 0xfd000000U, 4);
 	EXPECT_EQ(p.regs, 0xfd000000U);
-	EXPECT_EQ(cfg_read(&p, 1, 0x20, 4), 0x0000000c);
+	EXPECT_EQ(cfg_read(&p, 1, 0x20, 4), 0x2000000c);
 	EXPECT_EQ(cfg_read(&p, 1, 0x24, 4), 2);
 	cfg_write(&p, 1, 0x20, 0xffffffff, 4);
 	cfg_write(&p, 1, 0x24, 0xffffffff, 4);
