@@ -11,7 +11,8 @@ fvlog=$SPAN_RUN_DIR/g1.f.log
 fv_logs=$fvlog
 . "$(dirname "$0")/spanctl_lib.sh"
 
-spanctl start g1 --kernel $g/bzImage --initrd $g/initramfs.cpio.gz --mem 128M \
+# libbpf says why the kernel refuses a filter (in g1.ctl.log, printed on failure).
+SPANFV_DEBUG=1 spanctl start g1 --kernel $g/bzImage --initrd $g/initramfs.cpio.gz --mem 128M \
 	--cpus 1 --append "$append" || fail "spanctl start"
 spanctl fv start g1 f --kernel $g/bzImage --initrd $g/fv.cpio.gz --append "$append quiet" ||
 	fail "spanctl fv start"
