@@ -112,9 +112,8 @@ __noinline int span_filter(struct span_fv_event *ev)
 }
 #endif
 
-SEC("raw_tp/span_mem_event")
-int BPF_PROG(span_mem_event, __u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 gfn,
-	     __u32 access, __u32 flags, __u64 seq)
+static __always_inline int dispatch(__u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 gfn,
+				    __u32 access, __u32 flags, __u64 seq)
 {
 	struct span_fv_event ev = {}, *rec;
 	__u64 wake = 0, ts;
@@ -171,6 +170,31 @@ int BPF_PROG(span_mem_event, __u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 g
 	bpf_ringbuf_submit(rec, wake);
 	stat_add(SPAN_FV_STAT_DELIVERED);
 	return 0;
+}
+
+/*
+ * The same dispatcher on the same tracepoint, two ways; the loader keeps
+ * one (bpf_program__set_autoload, as libbpf-tools switch tp_btf and raw_tp).
+ * tp_btf where the kernel's BTF has the tracepoint: a filter (freplace)
+ * of a raw_tp program is held to the raw_tp return range, [0, 0], on
+ * Linux 6.12 (check_return_code() checks an extension with its target's
+ * type), so a filter could never return 1 ("deliver"); of a tp_btf
+ * (tracing, raw_tp attach) program its return is not checked.  raw_tp
+ * elsewhere: kernels without the tracepoint's BTF, and the host tests,
+ * which feed it by BPF_PROG_TEST_RUN (tp_btf programs cannot be).
+ */
+SEC("raw_tp/span_mem_event")
+int BPF_PROG(span_mem_event, __u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 gfn,
+	     __u32 access, __u32 flags, __u64 seq)
+{
+	return dispatch(guest, v, l1, vcpu, gfn, access, flags, seq);
+}
+
+SEC("tp_btf/span_mem_event")
+int BPF_PROG(span_mem_event_btf, __u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 gfn,
+	     __u32 access, __u32 flags, __u64 seq)
+{
+	return dispatch(guest, v, l1, vcpu, gfn, access, flags, seq);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -207,11 +207,37 @@ static int pin(struct span_fv_dispatcher *d, const char *dir, char *why, size_t 
 	return 0;
 }
 
+/* The running kernel's BTF knows span:span_mem_event (tp_btf can attach). */
+static int tp_btf_known = -1;
+static pthread_once_t tp_btf_once = PTHREAD_ONCE_INIT;
+
+static void tp_btf_probe(void)
+{
+	libbpf_print_fn_t old = libbpf_set_print(NULL);
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	libbpf_set_print(old);
+	tp_btf_known = btf && btf__find_by_name_kind(btf, "btf_trace_span_mem_event",
+						     BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+}
+
+static bool kernel_has_tp_btf(void)
+{
+	const char *force = getenv("SPANFV_RAW_TP");
+
+	if (force && *force == '1')
+		return false;
+	pthread_once(&tp_btf_once, tp_btf_probe);
+	return tp_btf_known == 1;
+}
+
 int span_fv_open(struct span_fv_dispatcher **out, const struct span_fv_opts *o,
 		 char *why, size_t whylen)
 {
 	__u32 ring = o->ring_bytes ? o->ring_bytes : DEFAULT_RING;
 	__u64 words = (o->guest_pages + 63) / 64;
+	struct bpf_program *btf_prog;
 	struct span_fv_dispatcher *d;
 	int err;
 
@@ -242,6 +268,15 @@ int span_fv_open(struct span_fv_dispatcher **out, const struct span_fv_opts *o,
 		goto fail;
 	}
 	d->prog = bpf_object__find_program_by_name(d->obj, "span_mem_event");
+	btf_prog = bpf_object__find_program_by_name(d->obj, "span_mem_event_btf");
+	/* tp_btf where the kernel has the tracepoint's BTF (spanfv.bpf.c says why). */
+	if (btf_prog && d->prog) {
+		bool tp_btf = kernel_has_tp_btf();
+
+		bpf_program__set_autoload(tp_btf ? d->prog : btf_prog, false);
+		if (tp_btf)
+			d->prog = btf_prog;
+	}
 	d->events = bpf_object__find_map_by_name(d->obj, "events");
 	d->dirty_map = bpf_object__find_map_by_name(d->obj, "dirty");
 	d->stats = bpf_object__find_map_by_name(d->obj, "stats");
