@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Memory events reach featurevisors in their L1s: two featurevisors
 # (spanfv-events on libspanfv) serve one span guest whose workload writes
-# random memory; each subscribes to the guest's writes on its own
-# 8 MiB
-# range (KVM_SPAN_SET_ACCESS + SUBSCRIBE, through its doorbell) and has its
+# random memory; each subscribes to the guest's writes on its own part of
+# the guest kernel's .data (KVM_SPAN_SET_ACCESS + SUBSCRIBE, through its doorbell) and has its
 # own filter loaded by `spanctl filter load` (bpf/filters/gfns_*.bpf.o).
 # Each must receive exactly its own events (every gfn in its range, the
 # kernel's sequence and its dispatcher's without a gap, none of the
@@ -23,28 +22,29 @@ fv_logs="$fa $fb"
 
 spanctl start g1 --kernel $g/bzImage --initrd $g/initramfs.cpio.gz --mem "$mem" \
 	--cpus 1 --append "$append nokaslr span.rand=48" || fail "spanctl start"
-# gfns 0x5800-0x5fff and 0x7000-0x77ff, as the two filters have them: high
-# in the guest, where Linux's page allocator hands out the workload's 48 MiB
-# first (a fresh buddy allocator serves the highest free pages first; the
-# kernel image stays low with nokaslr).  Each page fires at most twice.
+# The guest kernel's .data (nokaslr: the lab kernel at 16 MiB, as
+# System.map says): gfns 0x1e00-0x1e7f (jiffies, vm_zone_stat) and
+# 0x1e80-0x1f7f (rcu_state, tk_core, contig_page_data), written on every
+# tick and page allocation, so both ranges surely see writes; each page
+# fires at most twice (allow, then allow and unsubscribe).
 spanctl fv start g1 ea --kernel $g/bzImage --initrd $g/fv.cpio.gz \
-	--append "$append quiet spanfv.prog=events spanfv.range=0x5800000,0x800000" ||
+	--append "$append quiet spanfv.prog=events spanfv.range=0x1e00000,0x80000" ||
 	fail "spanctl fv start ea"
 spanctl fv start g1 eb --kernel $g/bzImage --initrd $g/fv.cpio.gz \
-	--append "$append quiet spanfv.prog=events spanfv.range=0x7000000,0x800000" ||
+	--append "$append quiet spanfv.prog=events spanfv.range=0x1e80000,0x100000" ||
 	fail "spanctl fv start eb"
 wait_for "$log" 'workload: rand' 120 || fail "the guest's random writes did not start"
 wait_for "$fa" 'spanfv-events: waiting' 90 || fail "ea did not start"
 wait_for "$fb" 'spanfv-events: waiting' 90 || fail "eb did not start"
 
-for fv in ea:88m eb:112m; do
+for fv in ea:a eb:b; do
 	spanctl attach g1 ${fv%:*} --readonly || fail "spanctl attach ${fv%:*}"
 	spanctl filter load g1 ${fv%:*} /span/filters/gfns_${fv#*:}.bpf.o ||
 		fail "spanctl filter load ${fv%:*}"
 done
 spanctl filter list g1
-spanctl filter list g1 | grep -q 'ea .*gfns_88m' || fail "ea's filter is not listed"
-spanctl filter list g1 | grep -q 'eb .*gfns_112m' || fail "eb's filter is not listed"
+spanctl filter list g1 | grep -q 'ea .*gfns_a' || fail "ea's filter is not listed"
+spanctl filter list g1 | grep -q 'eb .*gfns_b' || fail "eb's filter is not listed"
 
 for f in "$fa" "$fb"; do
 	wait_for "$f" 'subscribed to gfns' 30 || fail "no subscription in $f"
@@ -76,7 +76,7 @@ check() {
 			lines, allow, unsub, bad, gap, failed
 			exit !(lines > 0 && allow > 0 && !bad && !gap && !failed) }'
 }
-for f in "$fa:0x5800:0x5fff" "$fb:0x7000:0x77ff"; do
+for f in "$fa:0x1e00:0x1e7f" "$fb:0x1e80:0x1f7f"; do
 	set -- $(echo "$f" | tr : ' ')
 	echo "$(basename "$1"): $(check "$1" "$2" "$3" | tail -n 1)"
 	check "$1" "$2" "$3" >/dev/null || fail "$(basename "$1"): $(check "$1" "$2" "$3")"
@@ -86,8 +86,8 @@ for f in "$fa:0x5800:0x5fff" "$fb:0x7000:0x77ff"; do
 	echo "$s" | grep -q 'gaps seq 0 dseq 0, outside 0, other view 0' || fail "$s"
 done
 # Exactly their own: not one gfn of the other's range in either log.
-grep 'spanfv-events: ev seq' "$fa" | grep -q 'gfn 0x7[0-7]' && fail "ea saw eb's range"
-grep 'spanfv-events: ev seq' "$fb" | grep -q 'gfn 0x5[89a-f]' && fail "eb saw ea's range"
+grep 'spanfv-events: ev seq' "$fa" | grep -q 'gfn 0x1e[89a-f][0-9a-f] \|gfn 0x1f' && fail "ea saw eb's range"
+grep 'spanfv-events: ev seq' "$fb" | grep -q 'gfn 0x1e[0-7][0-9a-f] ' && fail "eb saw ea's range"
 
 spanctl stop g1 || fail "spanctl stop"
 na=$(grep -c 'spanfv-events: ev seq' "$fa"); nb=$(grep -c 'spanfv-events: ev seq' "$fb")
