@@ -146,15 +146,17 @@ $(GUEST_INITRD): $(GUEST_PROGS) controller/guest/init scripts/guest-initramfs.sh
 # guest kernel's BTF and System.map it reads (the lab kernel's, when built:
 # the L1 runs the same kernel here, but a featurevisor must not assume so).
 FV_INITRD := $(O)/guest/fv.cpio.gz
-FV_PROGS := $(O)/guest/spanfv-marker $(O)/guest/spanfv-introspect
+FV_PROGS := $(addprefix $(O)/guest/spanfv-,marker introspect events mirror)
 # Which lab kernel's files it holds ($(O)/kernel/key, or none): rewritten
 # only when that changes, so a rebuilt or another cached kernel repacks it.
 $(O)/guest/kernel.key: FORCE
 	$(Q)mkdir -p $(@D); k=$$(cat $(O)/kernel/key 2>/dev/null || echo none); \
 		[ "$$(cat $@ 2>/dev/null)" = "$$k" ] || echo "$$k" >$@
 .PHONY: FORCE
-$(O)/guest/spanfv-marker: controller/fv/spanfv-marker.c controller/fv/libspanfv.c \
-		controller/fv/libspanfv.h controller/pci.h
+# spanfv-events and spanfv-mirror take memory events through libspanfv.
+$(O)/guest/spanfv-%: controller/fv/spanfv-%.c controller/fv/libspanfv.c \
+		controller/fv/libspanfv.h controller/pci.h include/span/spanfv_area.h \
+		include/span/spanfv_event.h
 	$(call msg,CCLD,$@ [static])
 	$(Q)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -Icontroller -static $(filter %.c,$^) -o $@
 
@@ -209,7 +211,8 @@ $(O)/bpf/spanfv.bpf.o: bpf/spanfv.bpf.c include/span/spanfv_event.h \
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 $(WARNINGS) \
 		-I$(O)/bpf -Ibpf -Iinclude -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
-$(O)/bpf/filters/%.bpf.o: bpf/filters/%.bpf.c include/span/spanfv_event.h $(O)/bpf/vmlinux.h
+$(O)/bpf/filters/%.bpf.o: bpf/filters/%.bpf.c include/span/spanfv_event.h \
+		bpf/filters/gfns.bpf.h $(O)/bpf/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARNINGS) \
 		-I$(O)/bpf -Iinclude -c $< -o $@
@@ -285,6 +288,7 @@ kernel: setup
 # The lab's copy of the programs: the same binaries, gathered in one place.
 # The span guest's initramfs rides along in guest/ (with the lab's bzImage,
 # which scripts/lab-initramfs.sh adds).
+# The featurevisor filters go too (spanctl filter load in the lab tests).
 $(O)/lab-bin/.stamp: $(PROGS) $(GUEST_INITRD) $(FV_INITRD) $(SPANFV_FILTERS)
 	$(Q)mkdir -p $(@D)/guest $(@D)/filters && cp $(PROGS) $(@D)/ && \
 		cp $(GUEST_INITRD) $(FV_INITRD) $(@D)/guest/ && \

@@ -23,6 +23,7 @@ static const char *state__name(uint32_t s)
 	case SPAN_GUEST_BOOTING: return "booting";
 	case SPAN_GUEST_RUNNING: return "running";
 	case SPAN_GUEST_STOPPING: return "stopping";
+	case SPAN_GUEST_PAUSED: return "paused";
 	default: return "unknown";
 	}
 }

@@ -70,9 +70,12 @@ static void fv__events_open(struct controller *c, struct fv *f)
 	o.view = g.view;
 	snprintf(dir, sizeof(dir), "%s/%u-%u", SPAN_FV_PIN_ROOT, g.guest_id, g.view);
 	o.pin_dir = dir;
+	o.ring_bytes = FV_RING_BYTES;
 	if (span_fv_open(&f->events, &o, why, sizeof(why)))
 		snprintf(f->events_why, sizeof(f->events_why), "%.*s",
 			 (int)sizeof(f->events_why) - 1, why);
+	else
+		fv_area__map(c, f);
 out:
 	if (f->events_why[0])
 		fprintf(stderr, "spanctl: featurevisor '%s': %s\n", f->name, f->events_why);
@@ -80,6 +83,7 @@ out:
 
 static void fv__events_close(struct fv *f)
 {
+	fv_area__unmap(f);
 	span_fv_close(f->events);
 	f->events = NULL;
 	snprintf(f->events_why, sizeof(f->events_why), "not attached");
@@ -157,10 +161,14 @@ static int op_fv_start(void *ctx, const struct span_msg_fv_start *req, char *why
 	err = guest__init(&f->vm, &cfg, NULL, why, whylen);
 	f->vm.on_stop = fv__on_stop;
 	f->vm.on_stop_arg = f;
+	/* The event BARs, before the L1's PCI probe sees the device. */
+	if (!err && c->g.span)
+		err = fv_area__init(c, f, why, whylen);
 	if (!err)
 		err = guest__start(&f->vm, why, whylen);
 	if (err) {
 		guest__exit(&f->vm);
+		fv_area__exit(f);
 		memset(f, 0, sizeof(*f));
 		goto out;
 	}
@@ -370,6 +378,8 @@ static void op_status(void *ctx, struct span_msg_status *st)
 	int i;
 
 	guest__status(&c->g, st);
+	if (c->g.pause_req && st->state == SPAN_GUEST_RUNNING)
+		st->state = SPAN_GUEST_PAUSED;
 	st->reboots = c->reboots;
 	pthread_mutex_lock(&c->fv_lock);
 	for (i = 0; i < SPAN_MAX_FVS; i++) {
@@ -391,6 +401,44 @@ static void op_status(void *ctx, struct span_msg_status *st)
 		st->nr_fvs++;
 	}
 	pthread_mutex_unlock(&c->fv_lock);
+}
+
+/* Guest vCPUs stopped first, then the featurevisors told (a mirror verifies). */
+static int op_pause(void *ctx, char *why, size_t whylen)
+{
+	struct controller *c = ctx;
+	int err, i;
+
+	err = guest__pause(&c->g, 10000);
+	if (err) {
+		reason("%s", err == -EALREADY ? "the guest is paused already" :
+		       err == -ETIMEDOUT ? "the vCPUs did not stop within 10 s" :
+		       "the guest is stopping");
+		return err;
+	}
+	pthread_mutex_lock(&c->fv_lock);
+	for (i = 0; i < SPAN_MAX_FVS; i++)
+		if (c->fvs[i].used)
+			fv_area__paused(&c->fvs[i], 1);
+	pthread_mutex_unlock(&c->fv_lock);
+	return 0;
+}
+
+static int op_resume(void *ctx, char *why, size_t whylen)
+{
+	struct controller *c = ctx;
+	int i;
+
+	if (!c->g.pause_req) {
+		reason("the guest is not paused");
+		return -EALREADY;
+	}
+	pthread_mutex_lock(&c->fv_lock);
+	for (i = 0; i < SPAN_MAX_FVS; i++)
+		if (c->fvs[i].used)
+			fv_area__paused(&c->fvs[i], 0);
+	pthread_mutex_unlock(&c->fv_lock);
+	return guest__resume(&c->g);
 }
 
 static void op_stop(void *ctx)
@@ -418,6 +466,8 @@ static const struct ctl_ops controller_ops = {
 	.filter_load = op_filter_load,
 	.filter_unload = op_filter_unload,
 	.filter_list = op_filter_list,
+	.pause = op_pause,
+	.resume = op_resume,
 };
 
 /* The guest stopped: so does the controller. */
@@ -539,6 +589,7 @@ int controller__main(const char *name, const struct guest_config *gcfg, int noti
 		/* Its pins would outlive us. */
 		fv__events_close(&c.fvs[i]);
 		guest__exit(&c.fvs[i].vm);
+		fv_area__exit(&c.fvs[i]);
 	}
 	guest__exit(&c.g);
 	ctl_server__exit(&c.srv);

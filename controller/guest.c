@@ -369,6 +369,33 @@ static void vcpu__io(struct vcpu *v)
 	}
 }
 
+/* spanctl pause: park here, outside KVM_RUN, until resumed or stopped. */
+static void vcpu__park(struct vcpu *v)
+{
+	struct guest *g = v->g;
+
+	pthread_mutex_lock(&g->pause_lock);
+	g->parked++;
+	pthread_cond_broadcast(&g->pause_cond);
+	while (g->pause_req && !g->stopping)
+		pthread_cond_wait(&g->pause_cond, &g->pause_lock);
+	g->parked--;
+	/* Under the lock: a stop or a new pause sets it again after us. */
+	if (!g->stopping && !g->pause_req)
+		v->run->immediate_exit = 0;
+	pthread_mutex_unlock(&g->pause_lock);
+}
+
+static void vcpu__unkick(struct vcpu *v)
+{
+	struct guest *g = v->g;
+
+	pthread_mutex_lock(&g->pause_lock);
+	if (!g->stopping && !g->pause_req)
+		v->run->immediate_exit = 0;
+	pthread_mutex_unlock(&g->pause_lock);
+}
+
 static void *vcpu__thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -376,7 +403,13 @@ static void *vcpu__thread(void *arg)
 	struct kvm_run *r = v->run;
 
 	while (!g->stopping) {
+		if (__atomic_load_n(&g->pause_req, __ATOMIC_ACQUIRE)) {
+			vcpu__park(v);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && r->immediate_exit)
+				vcpu__unkick(v);	/* a pause that gave up */
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			guest__stop(g, GUEST_STOP_ERROR, "vCPU %d: KVM_RUN: %s",
@@ -389,7 +422,10 @@ static void *vcpu__thread(void *arg)
 			vcpu__io(v);
 			break;
 		case KVM_EXIT_MMIO:
-			/* No MMIO devices: reads float high, writes vanish. */
+			if (g->mmio && g->mmio(g, g->mmio_arg, r->mmio.phys_addr, r->mmio.data,
+					       r->mmio.len, r->mmio.is_write))
+				break;
+			/* No such device: reads float high, writes vanish. */
 			if (!r->mmio.is_write)
 				memset(r->mmio.data, 0xff, sizeof(r->mmio.data));
 			__sync_fetch_and_add(&g->unknown_io, 1);
@@ -578,6 +614,8 @@ int guest__init(struct guest *g, const struct guest_config *cfg,
 	/* SPANCTL_TRACE=1: every port I/O, and the vCPUs' registers at the end. */
 	g->trace = getenv("SPANCTL_TRACE") != NULL;
 	pthread_mutex_init(&g->io_lock, NULL);
+	pthread_mutex_init(&g->pause_lock, NULL);
+	pthread_cond_init(&g->pause_cond, NULL);
 	serial8250__init(&g->serial, serial__tx, serial__irq, g);
 	if (cfg->fv)
 		pci__init(&g->pci, cfg->window_gpa, cfg->window_size);
@@ -644,6 +682,7 @@ void guest__stop(struct guest *g, enum guest_stop r, const char *fmt, ...)
 	vsnprintf(g->stop_why, sizeof(g->stop_why), fmt, ap);
 	va_end(ap);
 	g->state = SPAN_GUEST_STOPPING;
+	pthread_mutex_lock(&g->pause_lock);
 	for (i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = &g->vcpus[i];
 
@@ -653,8 +692,69 @@ void guest__stop(struct guest *g, enum guest_stop r, const char *fmt, ...)
 		if (!pthread_equal(v->thread, pthread_self()))
 			pthread_kill(v->thread, SIGUSR1);
 	}
+	/* Parked vCPUs go. */
+	pthread_cond_broadcast(&g->pause_cond);
+	pthread_mutex_unlock(&g->pause_lock);
 	if (g->on_stop)
 		g->on_stop(g, g->on_stop_arg);
+}
+
+int guest__pause(struct guest *g, int timeout_ms)
+{
+	struct timespec until;
+	unsigned int i, started = 0;
+	int err = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&g->pause_lock);
+	if (g->stopping) {
+		err = -EPIPE;
+		goto out;
+	}
+	if (g->pause_req) {
+		err = -EALREADY;
+		goto out;
+	}
+	g->pause_req = 1;
+	/* The standard kick: immediate_exit for a vCPU about to enter, a signal for one inside. */
+	for (i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = &g->vcpus[i];
+
+		if (!v->started)
+			continue;
+		started++;
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	while (g->parked < started && !g->stopping && !err)
+		err = -pthread_cond_timedwait(&g->pause_cond, &g->pause_lock, &until);
+	if (err) {
+		/* Not all of them: run on rather than half paused. */
+		g->pause_req = 0;
+		pthread_cond_broadcast(&g->pause_cond);
+	}
+out:
+	pthread_mutex_unlock(&g->pause_lock);
+	return err;
+}
+
+int guest__resume(struct guest *g)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&g->pause_lock);
+	if (!g->pause_req)
+		err = -EALREADY;
+	g->pause_req = 0;
+	pthread_cond_broadcast(&g->pause_cond);
+	pthread_mutex_unlock(&g->pause_lock);
+	return err;
 }
 
 void guest__exit(struct guest *g)

@@ -79,6 +79,13 @@ struct guest {
 	FILE *log;
 	struct ctl_server *server;	/* NULL for a featurevisor */
 	struct pci_bus pci;		/* a featurevisor's */
+	/*
+	 * A featurevisor's MMIO (its doorbell), on the vCPU's thread: 1 if
+	 * handled; otherwise reads float high and writes vanish.
+	 */
+	int (*mmio)(struct guest *g, void *arg, uint64_t addr, uint8_t *data, uint32_t len,
+		    int is_write);
+	void *mmio_arg;
 	/* Called once, from the thread that stops the guest. */
 	void (*on_stop)(struct guest *g, void *arg);
 	void *on_stop_arg;
@@ -89,6 +96,14 @@ struct guest {
 	char stop_why[128];
 	uint64_t exits;
 	uint64_t unknown_io;
+	/*
+	 * spanctl pause: every vCPU parks outside KVM_RUN until resumed.
+	 * pause_lock also orders immediate_exit against the parking.
+	 */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	int pause_req;
+	unsigned int parked;
 	uint64_t t_start;
 };
 
@@ -102,6 +117,13 @@ void guest__stop(struct guest *g, enum guest_stop reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Join the vCPUs and free everything. */
 void guest__exit(struct guest *g);
+/*
+ * Stop every vCPU at a clean point, outside KVM_RUN (a vCPU that waits for
+ * a memory event's reply is interrupted and waits again when resumed):
+ * 0 once all are parked, -ETIMEDOUT, -EALREADY, -EPIPE if stopping.
+ */
+int guest__pause(struct guest *g, int timeout_ms);
+int guest__resume(struct guest *g);
 void guest__status(struct guest *g, struct span_msg_status *st);
 void guest__console_input(struct guest *g, const char *buf, size_t len);
 const char *guest__stop_name(enum guest_stop r);

@@ -33,6 +33,22 @@ struct kvm_span_detach {
 
 #define KVM_SPAN_ATTACH		_IOW(KVMIO, 0xd6, struct kvm_span_attach)
 #define KVM_SPAN_DETACH		_IOW(KVMIO, 0xd7, struct kvm_span_detach)
+
+#define KVM_SPAN_ACCESS_READ	(1U << 0)
+#define KVM_SPAN_ACCESS_WRITE	(1U << 1)
+#define KVM_SPAN_ACCESS_EXEC	(1U << 2)
+
+struct kvm_span_access {
+	__u32 span_fd;
+	__u32 flags;
+	__u64 guest_gpa;
+	__u64 size;
+	__u32 access;
+	__u32 pad;
+	__u64 reserved[4];
+};
+
+#define KVM_SPAN_SET_ACCESS	_IOW(KVMIO, 0xd8, struct kvm_span_access)
 #endif
 
 /* Access restrictions (kvm-patches/0003). */
@@ -102,5 +118,6 @@ _Static_assert(sizeof(struct kvm_span_access_get) == 64, "struct kvm_span_access
 _Static_assert(sizeof(struct kvm_span_reply) == 64, "struct kvm_span_reply changed");
 _Static_assert(sizeof(struct kvm_span_attach) == 64, "struct kvm_span_attach changed");
 _Static_assert(sizeof(struct kvm_span_detach) == 32, "struct kvm_span_detach changed");
+_Static_assert(sizeof(struct kvm_span_access) == 64, "struct kvm_span_access changed");
 
 #endif /* __SPANCTL_KVM_SPAN_H */

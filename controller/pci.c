@@ -7,15 +7,29 @@
 
 #include "pci.h"
 
-void pci__init(struct pci_bus *p, uint64_t bar, uint64_t size)
+static uint64_t pow2_up(uint64_t size)
 {
 	uint64_t s = 4096;
 
 	while (s < size)
 		s <<= 1;
+	return s;
+}
+
+void pci__init(struct pci_bus *p, uint64_t bar, uint64_t size)
+{
 	memset(p, 0, sizeof(*p));
 	p->bar = bar;
-	p->bar_size = s;
+	p->bar_size = pow2_up(size);
+}
+
+void pci__set_events(struct pci_bus *p, uint32_t regs, uint32_t regs_size, uint64_t area,
+		     uint64_t area_size)
+{
+	p->regs = regs;
+	p->regs_size = pow2_up(regs_size);
+	p->area = area;
+	p->area_size = pow2_up(area_size);
 }
 
 static uint32_t cfg__read(struct pci_bus *p, unsigned int dev, unsigned int reg)
@@ -41,6 +55,14 @@ static uint32_t cfg__read(struct pci_bus *p, unsigned int dev, unsigned int reg)
 	if (dev == 1 && reg == PCI_BASE_ADDRESS_0 + 4 * SPAN_WINDOW_BAR + 4)
 		return p->sizing_hi ? (uint32_t)(~(p->bar_size - 1) >> 32) :
 				      (uint32_t)(p->bar >> 32);
+	if (dev == 1 && p->regs_size && reg == PCI_BASE_ADDRESS_0 + 4 * SPAN_REGS_BAR)
+		return p->sizing_regs ? ~(p->regs_size - 1) : p->regs;
+	if (dev == 1 && p->area_size && reg == PCI_BASE_ADDRESS_0 + 4 * SPAN_AREA_BAR)
+		return p->sizing_area_lo ? (uint32_t)~(p->area_size - 1) | bar_flags :
+					   (uint32_t)p->area | bar_flags;
+	if (dev == 1 && p->area_size && reg == PCI_BASE_ADDRESS_0 + 4 * SPAN_AREA_BAR + 4)
+		return p->sizing_area_hi ? (uint32_t)(~(p->area_size - 1) >> 32) :
+					   (uint32_t)(p->area >> 32);
 	if (dev == 1 && reg == SPAN_WINDOW_STATE_REG)
 		return p->state;
 	if (dev == 1 && reg == SPAN_WINDOW_CR3_REG)
@@ -67,6 +89,19 @@ static void cfg__write(struct pci_bus *p, unsigned int dev, unsigned int reg, ui
 		p->sizing_hi = v == 0xffffffff;
 		if (!p->sizing_hi)
 			p->bar = (p->bar & 0xffffffffULL) | (uint64_t)v << 32;
+	} else if (p->regs_size && reg == PCI_BASE_ADDRESS_0 + 4 * SPAN_REGS_BAR) {
+		p->sizing_regs = v == 0xffffffff;
+		if (!p->sizing_regs)
+			p->regs = v & ~(p->regs_size - 1) & ~0xfU;
+	} else if (p->area_size && reg == PCI_BASE_ADDRESS_0 + 4 * SPAN_AREA_BAR) {
+		p->sizing_area_lo = v == 0xffffffff;
+		if (!p->sizing_area_lo)
+			p->area = (p->area & ~0xffffffffULL) |
+				  (v & ~(uint32_t)(p->area_size - 1) & ~0xfU);
+	} else if (p->area_size && reg == PCI_BASE_ADDRESS_0 + 4 * SPAN_AREA_BAR + 4) {
+		p->sizing_area_hi = v == 0xffffffff;
+		if (!p->sizing_area_hi)
+			p->area = (p->area & 0xffffffffULL) | (uint64_t)v << 32;
 	}
 }
 

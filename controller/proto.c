@@ -31,6 +31,8 @@ static const struct {
 	[SPAN_MSG_FILTER_UNLOAD] = { "filter-unload", sizeof(struct span_msg_fv) },
 	[SPAN_MSG_FILTER_LIST]	= { "filter-list", 0 },
 	[SPAN_MSG_FILTER_LIST_REPLY] = { "filter-list-reply", sizeof(struct span_msg_filters) },
+	[SPAN_MSG_PAUSE]	= { "pause", 0 },
+	[SPAN_MSG_RESUME]	= { "resume", 0 },
 };
 
 long span_msg__payload_len(uint32_t type)

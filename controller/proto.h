@@ -35,6 +35,8 @@ enum span_msg_type {
 	SPAN_MSG_FILTER_UNLOAD,	/* request: struct span_msg_fv; reply OK */
 	SPAN_MSG_FILTER_LIST,	/* request: no payload; reply FILTER_LIST_REPLY */
 	SPAN_MSG_FILTER_LIST_REPLY, /* reply: struct span_msg_filters */
+	SPAN_MSG_PAUSE,		/* request: no payload; reply OK once every vCPU stopped */
+	SPAN_MSG_RESUME,	/* request: no payload; reply OK */
 	SPAN_MSG_NR_TYPES,
 };
 
@@ -51,6 +53,7 @@ enum span_guest_state {
 	SPAN_GUEST_BOOTING = 1,	/* loaded, vCPUs not started */
 	SPAN_GUEST_RUNNING,
 	SPAN_GUEST_STOPPING,
+	SPAN_GUEST_PAUSED,	/* spanctl pause: every vCPU stopped, outside KVM_RUN */
 };
 
 #define SPAN_MAX_FVS		4	/* featurevisors per guest */

@@ -305,6 +305,19 @@ static int client__request(struct ctl_server *s, struct ctl_client *c,
 	case SPAN_MSG_CONSOLE:
 		memcpy(&con, payload, sizeof(con));
 		return client__console(s, c, con.flags);
+	case SPAN_MSG_PAUSE:
+	case SPAN_MSG_RESUME: {
+		char why[128] = "not supported by this controller";
+
+		err = -ENOTSUP;
+		if (h->type == SPAN_MSG_PAUSE && s->ops->pause)
+			err = s->ops->pause(s->ctx, why, sizeof(why));
+		else if (h->type == SPAN_MSG_RESUME && s->ops->resume)
+			err = s->ops->resume(s->ctx, why, sizeof(why));
+		if (err)
+			return span_msg__send_error(c->fd, -err, "%s", why);
+		return span_msg__send(c->fd, SPAN_MSG_OK, NULL, 0);
+	}
 	case SPAN_MSG_FILTER_LIST:
 		memset(&fs, 0, sizeof(fs));
 		if (s->ops->filter_list)

@@ -32,6 +32,9 @@ struct ctl_ops {
 			   size_t len);
 	int (*filter_unload)(void *ctx, const struct span_msg_fv *req, char *why, size_t len);
 	void (*filter_list)(void *ctx, struct span_msg_filters *reply);
+	/* spanctl pause/resume: 0, or -errno with a one-line reason in why. */
+	int (*pause)(void *ctx, char *why, size_t len);
+	int (*resume)(void *ctx, char *why, size_t len);
 };
 
 #define CTL_MAX_CLIENTS		16

@@ -22,6 +22,8 @@ static const struct spanctl_cmd cmds[] = {
 	{ "attach",  cmd_attach,  "give a featurevisor a window onto the guest's memory" },
 	{ "detach",  cmd_detach,  "take the window away again" },
 	{ "filter",  cmd_filter,  "filter load|unload|list: a featurevisor's memory-event filter" },
+	{ "pause",   cmd_pause,   "stop the guest's vCPUs at a clean point (featurevisors see it)" },
+	{ "resume",  cmd_resume,  "let a paused guest run again" },
 };
 
 static void usage(FILE *f)
@@ -50,6 +52,7 @@ static void usage(FILE *f)
 "    spanctl fv start g1 scan --kernel bzImage --initrd fv.cpio.gz\n"
 "    spanctl attach g1 scan --readonly; spanctl detach g1 scan\n"
 "    spanctl filter load g1 scan range.bpf.o; spanctl filter list\n"
+"    spanctl pause g1; spanctl resume g1\n"
 "    spanctl stop g1\n");
 }
 

@@ -31,6 +31,8 @@ int cmd_fv(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
 
 /*
  * Parse a subcommand's arguments: exactly nargs positional ones (names in

@@ -591,8 +591,9 @@ static int filter_open_checked(const char *path, int target_fd, bool check_only,
 			       struct bpf_object **objp, char *why, size_t whylen)
 {
 	struct filter_check fc = { .check_only = check_only };
-	libbpf_print_fn_t old_print;
+	libbpf_print_fn_t old_print = NULL;
 	struct bpf_program *prog = NULL;
+	bool debug;
 	char name[64];
 	int err;
 
@@ -602,7 +603,10 @@ static int filter_open_checked(const char *path, int target_fd, bool check_only,
 	if (handler_id < 0)
 		return reason(why, whylen, "filter %s: cannot register a checker: %s", name,
 			      strerror(-handler_id)), handler_id;
-	old_print = getenv("SPANFV_DEBUG") ? NULL : libbpf_set_print(quiet);
+	/* SPANFV_DEBUG: libbpf's own messages (the kernel's log); else none. */
+	debug = getenv("SPANFV_DEBUG") != NULL;
+	if (!debug)
+		old_print = libbpf_set_print(quiet);
 	checking = &fc;
 	fc.obj = bpf_object__open_file(path, NULL);
 	if (!fc.obj) {
@@ -638,7 +642,9 @@ static int filter_open_checked(const char *path, int target_fd, bool check_only,
 	}
 out:
 	checking = NULL;
-	libbpf_set_print(old_print);
+	/* Only what we changed: set_print(NULL) would silence libbpf for good. */
+	if (!debug)
+		libbpf_set_print(old_print);
 	if (err)
 		bpf_object__close(fc.obj);
 	else

@@ -49,6 +49,26 @@ static int window__size(const char *sysroot, uint64_t *size)
 	return *size ? 0 : -EINVAL;
 }
 
+int spanfv__param(const char *name, char *buf, size_t len)
+{
+	char line[2048], *p, *end;
+	size_t n = strlen(name);
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	p = f ? fgets(line, sizeof(line), f) : NULL;
+	if (f)
+		fclose(f);
+	for (; p && (p = strstr(p, name)); p += n) {
+		if ((p != line && p[-1] != ' ') || p[n] != '=')
+			continue;
+		p += n + 1;
+		end = p + strcspn(p, " \n");
+		snprintf(buf, len, "%.*s", (int)(end - p), p);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int spanfv__open(struct spanfv_window *w, const char *sysroot)
 {
 	char dir[128], path[512];
@@ -249,4 +269,233 @@ int spanfv__direct_map(spanfv_read_fn read_phys, void *ctx, uint64_t cr3, uint64
 		}
 	}
 	return -ENOENT;
+}
+
+/* ---- memory events ----------------------------------------------------------- */
+
+#define RB_BUSY		(1U << 31)
+#define RB_DISCARD	(1U << 30)
+#define RB_HDR		8
+
+static volatile void *bar__map(struct spanfv_window *w, int bar, uint64_t *size)
+{
+	char path[512];
+	struct stat st;
+	void *m;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/resource%d", w->dev, bar);
+	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "libspanfv: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	*size = st.st_size;
+	m = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		fprintf(stderr, "libspanfv: mmap %s: %s\n", path, strerror(errno));
+	close(fd);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+int spanfv__events_open(struct spanfv_window *w, struct spanfv_events *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->regs = bar__map(w, SPAN_REGS_BAR, &e->regs_size);
+	e->area = bar__map(w, SPAN_AREA_BAR, &e->area_size);
+	if (!e->regs || !e->area || e->area_size < SPANFV_AREA_RING) {
+		spanfv__events_close(e);
+		fprintf(stderr, "libspanfv: no event area (a controller without memory events?)\n");
+		return -ENODEV;
+	}
+	e->info = (volatile struct spanfv_area_info *)(e->area + SPANFV_AREA_INFO);
+	e->req = (volatile struct spanfv_request *)(e->area + SPANFV_AREA_REQ);
+	return 0;
+}
+
+void spanfv__events_close(struct spanfv_events *e)
+{
+	if (e->regs)
+		munmap((void *)e->regs, e->regs_size);
+	if (e->area)
+		munmap((void *)e->area, e->area_size);
+	e->regs = NULL;
+	e->area = NULL;
+}
+
+/* An offset and length the info page gives, inside the area. */
+static int area__ok(struct spanfv_events *e, uint64_t off, uint64_t len)
+{
+	return off < e->area_size && len <= e->area_size - off;
+}
+
+int spanfv__events_ready(struct spanfv_events *e)
+{
+	volatile struct spanfv_area_info *in = e->info;
+	uint64_t ring, words;
+	uint32_t gen;
+
+	if (!in || in->magic != SPANFV_AREA_MAGIC || in->version != SPANFV_AREA_VERSION ||
+	    in->attached != 1)
+		return 0;
+	gen = in->generation;
+	if (gen == e->generation && e->data)
+		return 1;
+	ring = in->ring_size;
+	words = in->dirty_words;
+	if (!ring || ring & (ring - 1) || !area__ok(e, in->ring_cons, 4096) ||
+	    !area__ok(e, in->ring_prod, 4096 + 2 * ring) || !area__ok(e, in->dirty, words * 8))
+		return 0;
+	e->cons_pos = (volatile uint64_t *)(e->area + in->ring_cons);
+	e->prod_pos = (volatile uint64_t *)(e->area + in->ring_prod);
+	e->data = e->area + in->ring_prod + 4096;
+	e->mask = ring - 1;
+	e->dirty = (volatile uint64_t *)(e->area + in->dirty);
+	e->dirty_words = words;
+	e->guest_pages = in->guest_bytes >> 12;
+	e->generation = gen;
+	e->received = e->last_seq = e->last_dseq = e->seq_gaps = e->dseq_gaps = 0;
+	return 1;
+}
+
+/* The request in the page is complete: ring, and read the result back. */
+static int doorbell(struct spanfv_events *e)
+{
+	uint32_t gen = e->generation;
+	int32_t res;
+
+	e->req->result = -EINPROGRESS;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Exits to the controller; it answers before this write completes. */
+	e->regs[SPANFV_REG_DOORBELL / 4] = SPANFV_DOORBELL_GO;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	res = e->req->result;
+	/* Detached meanwhile: the page reads all-ones; the register says why. */
+	if (res == -EINPROGRESS || res == -1 || e->info->generation != gen)
+		res = (int32_t)e->regs[SPANFV_REG_RESULT / 4];
+	for (unsigned int i = 0; i < 8; i++)
+		e->stats[i] = e->req->stats[i];
+	return res;
+}
+
+int spanfv__set_access(struct spanfv_events *e, const struct spanfv_range *r,
+		       unsigned int nr, unsigned int *done)
+{
+	unsigned int i, n, did = 0;
+	int err = 0;
+
+	if (!spanfv__events_ready(e))
+		return -ENOTCONN;
+	while (did < nr && !err) {
+		n = nr - did;
+		if (n > SPANFV_REQ_MAX_RANGES)
+			n = SPANFV_REQ_MAX_RANGES;
+		e->req->op = SPANFV_OP_SET_ACCESS;
+		e->req->nr = n;
+		for (i = 0; i < n; i++) {
+			e->req->ranges[i].gpa = r[did + i].gpa;
+			e->req->ranges[i].size = r[did + i].size;
+			e->req->ranges[i].access = r[did + i].access;
+			e->req->ranges[i].flags = r[did + i].flags;
+		}
+		err = doorbell(e);
+		did += err ? e->req->done : n;
+	}
+	if (done)
+		*done = did;
+	return err;
+}
+
+int spanfv__reply(struct spanfv_events *e, uint32_t vcpu, uint64_t seq, uint32_t action)
+{
+	if (!spanfv__events_ready(e))
+		return -ENOTCONN;
+	e->req->op = SPANFV_OP_REPLY;
+	e->req->vcpu = vcpu;
+	e->req->seq = seq;
+	e->req->action = action;
+	return doorbell(e);
+}
+
+int spanfv__nop(struct spanfv_events *e)
+{
+	if (!spanfv__events_ready(e))
+		return -ENOTCONN;
+	e->req->op = SPANFV_OP_NOP;
+	return doorbell(e);
+}
+
+int spanfv__next_event(struct spanfv_events *e, struct span_fv_event *ev)
+{
+	uint64_t cons, prod;
+	uint32_t len;
+	volatile uint8_t *hdr;
+
+	if (!spanfv__events_ready(e))
+		return 0;
+	for (;;) {
+		cons = __atomic_load_n(e->cons_pos, __ATOMIC_ACQUIRE);
+		prod = __atomic_load_n(e->prod_pos, __ATOMIC_ACQUIRE);
+		if (cons >= prod)
+			return 0;
+		hdr = e->data + (cons & e->mask);
+		len = __atomic_load_n((volatile uint32_t *)hdr, __ATOMIC_ACQUIRE);
+		if (len & RB_BUSY)
+			return 0;	/* reserved, not committed yet */
+		cons += ((len & ~(RB_BUSY | RB_DISCARD)) + RB_HDR + 7) & ~7ULL;
+		if (!(len & RB_DISCARD) && (len & ~RB_DISCARD) >= sizeof(*ev)) {
+			/* The data is mapped twice: a record never wraps. */
+			memcpy(ev, (const void *)(hdr + RB_HDR), sizeof(*ev));
+			__atomic_store_n(e->cons_pos, cons, __ATOMIC_RELEASE);
+			e->received++;
+			if (e->last_seq && ev->seq > e->last_seq + 1)
+				e->seq_gaps += ev->seq - e->last_seq - 1;
+			if (ev->seq > e->last_seq)
+				e->last_seq = ev->seq;
+			if (ev->dseq > e->last_dseq + 1)
+				e->dseq_gaps += ev->dseq - e->last_dseq - 1;
+			if (ev->dseq > e->last_dseq)
+				e->last_dseq = ev->dseq;
+			return 1;
+		}
+		__atomic_store_n(e->cons_pos, cons, __ATOMIC_RELEASE);
+	}
+}
+
+void spanfv__skip_events(struct spanfv_events *e)
+{
+	if (spanfv__events_ready(e))
+		__atomic_store_n(e->cons_pos, __atomic_load_n(e->prod_pos, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+}
+
+long spanfv__harvest(struct spanfv_events *e, uint64_t *out, size_t words)
+{
+	size_t i, n;
+	long bits = 0;
+	uint64_t w;
+
+	if (!spanfv__events_ready(e))
+		return -ENOTCONN;
+	n = words < e->dirty_words ? words : e->dirty_words;
+	for (i = 0; i < n; i++) {
+		/* A plain read first: most words are clear and stay unwritten. */
+		if (!__atomic_load_n(&e->dirty[i], __ATOMIC_RELAXED))
+			continue;
+		w = __atomic_exchange_n(&e->dirty[i], 0, __ATOMIC_ACQ_REL);
+		out[i] |= w;
+		bits += __builtin_popcountll(w);
+	}
+	return bits;
+}
+
+int spanfv__paused(struct spanfv_events *e, uint32_t *count)
+{
+	if (!spanfv__events_ready(e))
+		return 0;
+	if (count)
+		*count = e->info->pause_count;
+	return e->info->paused == 1;
 }

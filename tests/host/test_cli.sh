@@ -138,6 +138,9 @@ bad_arg spanctl_filter_unload_one_name "$bin/spanctl" filter unload g1
 bad_arg spanctl_filter_unload_extra "$bin/spanctl" filter unload g1 scan more
 bad_arg spanctl_filter_list_two "$bin/spanctl" filter list g1 g2
 bad_arg spanctl_filter_list_bad_name "$bin/spanctl" filter list '../g1'
+bad_arg spanctl_pause_no_guest "$bin/spanctl" pause
+bad_arg spanctl_pause_extra "$bin/spanctl" pause g1 g2
+bad_arg spanctl_resume_bad_name "$bin/spanctl" resume 'a/b'
 help spanctl_help "$bin/spanctl" --help
 help spanctl_run_help "$bin/spanctl" run --help
 help spanctl_start_help "$bin/spanctl" start -h
@@ -151,6 +154,10 @@ help spanctl_detach_help "$bin/spanctl" detach -h
 help spanctl_filter_help "$bin/spanctl" filter --help
 help spanctl_filter_load_help "$bin/spanctl" filter load --help
 help spanctl_filter_list_help "$bin/spanctl" filter list -h
+help spanctl_pause_help "$bin/spanctl" pause --help
+help spanctl_resume_help "$bin/spanctl" resume -h
+not_found spanctl_pause_unknown_guest "$bin/spanctl" pause nosuch
+not_found spanctl_resume_unknown_guest "$bin/spanctl" resume nosuch
 not_found spanctl_status_unknown_guest "$bin/spanctl" status nosuch
 not_found spanctl_console_unknown_guest "$bin/spanctl" console nosuch
 not_found spanctl_stop_unknown_guest "$bin/spanctl" stop nosuch

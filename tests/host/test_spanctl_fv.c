@@ -81,6 +81,24 @@ TEST(pci_bus_as_linux_probes_it)
 	p.cr3 = 0x123456789000ULL;
 	EXPECT_EQ(cfg_read(&p, 1, SPAN_WINDOW_CR3_REG, 4), 0x56789000);
 	EXPECT_EQ(cfg_read(&p, 1, SPAN_WINDOW_CR3_REG + 4, 4), 0x1234);
+	/* With memory events: BAR0 registers (32-bit), BAR4/5 the event area. */
+	pci__set_events(&p, 0xfe000000U, 4096, 0x220000000ULL, 600 << 10);
+	EXPECT_TRUE(p.area_size == 1 << 20);
+	EXPECT_EQ(cfg_read(&p, 1, 0x10, 4), 0xfe000000U);
+	cfg_write(&p, 1, 0x10, 0xffffffff, 4);
+	EXPECT_EQ(cfg_read(&p, 1, 0x10, 4), 0xfffff000U);
+	cfg_write(&p, 1, 0x10, 0xfd000000U, 4);
+	EXPECT_EQ(p.regs, 0xfd000000U);
+	EXPECT_EQ(cfg_read(&p, 1, 0x20, 4), 0x2000000c);
+	EXPECT_EQ(cfg_read(&p, 1, 0x24, 4), 2);
+	cfg_write(&p, 1, 0x20, 0xffffffff, 4);
+	cfg_write(&p, 1, 0x24, 0xffffffff, 4);
+	EXPECT_EQ(cfg_read(&p, 1, 0x20, 4), 0xfff0000c);
+	EXPECT_EQ(cfg_read(&p, 1, 0x24, 4), 0xffffffffU);
+	cfg_write(&p, 1, 0x20, 0x30000000, 4);
+	cfg_write(&p, 1, 0x24, 2, 4);
+	EXPECT_TRUE(p.area == 0x230000000ULL);
+	EXPECT_TRUE(p.bar == 0x210000000ULL);	/* the window did not move */
 	/* Ports around it are not PCI's. */
 	EXPECT_EQ(pci__io(&p, 0xcf7, 0, &b, 1), 0);
 	EXPECT_EQ(pci__io(&p, 0xd00, 0, &b, 1), 0);
