@@ -328,6 +328,8 @@ bench: setup
 	$(Q)$(MAKE) --no-print-directory lab-deps
 	$(Q)scripts/lab-run.sh --name bench bench/bench.list | \
 		sed -n '/^@@SPAN-BEGIN/,/^@@SPAN-END/p; /^lab results/,$$p'
+	$(Q)scripts/lab-run.sh --smp 1 --name bench-fv bench/fv.list | \
+		sed -n '/^@@SPAN-BEGIN/,/^@@SPAN-END/p; /^lab results/,$$p'
 
 bench-host: $(O)/bench/spanmon_host $(O)/bench/spanfv_host $(O)/tests/host/spanfv-range.bpf.o
 	$(Q)$<

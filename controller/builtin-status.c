@@ -30,7 +30,8 @@ static const char *state__name(uint32_t s)
 
 static const char *fv__state(uint32_t s)
 {
-	return s == SPAN_FV_RUNNING ? "running" : s == SPAN_FV_STOPPED ? "stopped" : "unknown";
+	return s == SPAN_FV_RUNNING ? "running" : s == SPAN_FV_STOPPED ? "stopped" :
+	       s == SPAN_FV_HUNG ? "hung" : "unknown";
 }
 
 void status__print(FILE *f, const struct span_msg_status *st, int as_json)

@@ -230,6 +230,9 @@ static int op_attach(void *ctx, const struct span_msg_fv *req, char *why, size_t
 	}
 	f->attach_ns = span_now_ns() - t0;
 	f->attached = 1;
+	/* A watchdog armed before counts from now. */
+	f->hung = 0;
+	f->last_beat_ns = span_now_ns();
 	f->readonly = !!a.flags;
 	f->vm.pci.cr3 = guest__cr3(&c->g);
 	f->vm.pci.state = f->readonly ? SPAN_WINDOW_READONLY : SPAN_WINDOW_ATTACHED;
@@ -389,7 +392,7 @@ static void op_status(void *ctx, struct span_msg_status *st)
 		if (!f->used)
 			continue;
 		snprintf(s->name, sizeof(s->name), "%s", f->name);
-		s->state = f->stopped ? SPAN_FV_STOPPED : SPAN_FV_RUNNING;
+		s->state = f->stopped ? SPAN_FV_STOPPED : f->hung ? SPAN_FV_HUNG : SPAN_FV_RUNNING;
 		s->attached = f->attached;
 		s->readonly = f->readonly;
 		s->window_gpa = f->vm.pci.bar;
@@ -504,6 +507,42 @@ static int controller__reboot(struct controller *c, char *why, size_t whylen)
 	return err;
 }
 
+/*
+ * Featurevisors that armed their watchdog (SPANFV_REG_WATCHDOG) and went
+ * quiet are hung: detached, so the guest never waits on them, and marked.
+ * Their L1 runs on (it may come back: spanctl attach again).
+ */
+static volatile int watchdog_quit;
+
+static void *watchdog__thread(void *arg)
+{
+	struct controller *c = arg;
+	char why[128];
+	uint64_t now;
+	int i;
+
+	while (!watchdog_quit) {
+		usleep(100000);
+		pthread_mutex_lock(&c->fv_lock);
+		now = span_now_ns();
+		for (i = 0; i < SPAN_MAX_FVS; i++) {
+			struct fv *f = &c->fvs[i];
+
+			if (!f->used || !f->attached || f->stopped || !f->watchdog_ms ||
+			    now - f->last_beat_ns <= f->watchdog_ms * 1000000ULL)
+				continue;
+			f->hung = 1;
+			fprintf(stderr, "spanctl: featurevisor '%s' hung: no heartbeat for %llu ms"
+				" (watchdog %u ms): detaching it\n", f->name,
+				(unsigned long long)((now - f->last_beat_ns) / 1000000), f->watchdog_ms);
+			if (fv__detach_locked(f, why, sizeof(why)))
+				fprintf(stderr, "spanctl: featurevisor '%s': %s\n", f->name, why);
+		}
+		pthread_mutex_unlock(&c->fv_lock);
+	}
+	return NULL;
+}
+
 static void notify(int fd, const char *msg)
 {
 	if (fd < 0)
@@ -520,7 +559,8 @@ int controller__main(const char *name, const struct guest_config *gcfg, int noti
 	const char *dir = span_run_dir();
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct guest_config cfg = *gcfg;
-	int err, i;
+	pthread_t watchdog;
+	int err, i, have_watchdog;
 
 	pthread_mutex_init(&c.fv_lock, NULL);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
@@ -566,6 +606,9 @@ int controller__main(const char *name, const struct guest_config *gcfg, int noti
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	notify(notify_fd, "ok");
+	have_watchdog = !pthread_create(&watchdog, NULL, watchdog__thread, &c);
+	if (!have_watchdog)
+		fprintf(stderr, "spanctl: no featurevisor watchdog\n");
 
 	for (;;) {
 		err = ctl_server__run(&c.srv);
@@ -577,6 +620,9 @@ int controller__main(const char *name, const struct guest_config *gcfg, int noti
 		}
 		ctl_server__resume(&c.srv);
 	}
+	watchdog_quit = 1;
+	if (have_watchdog)
+		pthread_join(watchdog, NULL);
 	guest__stop(&c.g, err ? GUEST_STOP_ERROR : GUEST_STOP_REQUEST,
 		    err ? "control socket: %s" : "signal", strerror(-err));
 	/* The featurevisors go with their guest. */

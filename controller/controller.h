@@ -46,6 +46,10 @@ struct fv {
 	char events_why[96];
 	uint32_t guest_id, view;	/* KVM_SPAN_GET_ACCESS's, once attached */
 	struct fv_area area;
+	/* Its watchdog (SPANFV_REG_WATCHDOG): 0 unarmed; hung: detached for it. */
+	uint32_t watchdog_ms;
+	uint64_t last_beat_ns;
+	int hung;
 	struct controller *ctl;
 	struct guest vm;
 };

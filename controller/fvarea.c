@@ -27,6 +27,7 @@
 #include "kvm_span.h"
 #include "span/spanevents.h"
 #include "span/spanfv_area.h"
+#include "span/util.h"
 
 #define PAGE		4096ULL
 #define FV_AREA_SLOT	1	/* memslots 1..5 of the L1; its RAM is 0 */
@@ -292,11 +293,20 @@ int fv_area__mmio(struct guest *vm, void *arg, uint64_t addr, uint8_t *data, uin
 		return 0;
 	off = addr - p->regs;
 	if (!is_write) {
-		v = off == SPANFV_REG_RESULT ? (uint32_t)f->area.last_result : 0xffffffffU;
+		v = off == SPANFV_REG_RESULT ? (uint32_t)f->area.last_result :
+		    off == SPANFV_REG_WATCHDOG ? f->watchdog_ms : 0xffffffffU;
 		memcpy(data, &v, len < 4 ? len : 4);
 		return 1;
 	}
 	memcpy(&v, data, len < 4 ? len : 4);
+	if (off == SPANFV_REG_WATCHDOG || off == SPANFV_REG_HEARTBEAT) {
+		pthread_mutex_lock(&f->ctl->fv_lock);
+		if (off == SPANFV_REG_WATCHDOG && len == 4)
+			f->watchdog_ms = v > SPANFV_WATCHDOG_MAX_MS ? SPANFV_WATCHDOG_MAX_MS : v;
+		f->last_beat_ns = span_now_ns();
+		pthread_mutex_unlock(&f->ctl->fv_lock);
+		return 1;
+	}
 	if (off != SPANFV_REG_DOORBELL || len != 4 || v != SPANFV_DOORBELL_GO)
 		return 1;	/* ignored */
 	pthread_mutex_lock(&f->ctl->fv_lock);

@@ -63,6 +63,7 @@ enum span_fv_state {
 	SPAN_FV_NONE,
 	SPAN_FV_RUNNING,	/* its L1 VM runs */
 	SPAN_FV_STOPPED,	/* its L1 stopped (reset, error): detached */
+	SPAN_FV_HUNG,		/* its L1 runs, its watchdog expired: detached */
 };
 
 struct span_fv_status {

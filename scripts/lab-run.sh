@@ -23,7 +23,8 @@
 #   --quarantine F  known flakes (default tests/lab/quarantine.list; /dev/null:
 #                   none): a failure with its entry's signature is reported
 #                   QUARANTINED, with the reason, and does not fail the run
-# Environment: O (build dir, default out), LAB_ACCEL=tcg|kvm to force one.
+# Environment: O (build dir, default out), LAB_ACCEL=tcg|kvm to force one,
+# LAB_QEMU / LAB_QEMU_DATA another QEMU and its firmware directory.
 
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -99,7 +100,9 @@ fi
 mode=test; [ $shell = 1 ] && mode=shell
 append="console=ttyS0 panic=-1 kvm_amd.nested=1 kvm_amd.npt=1 span.mode=$mode"
 [ -n "$tsc_khz" ] && append="$append tsc_early_khz=$tsc_khz"
-qemu=(qemu-system-x86_64 "${machine[@]}" -m "$mem" -smp "$smp"
+# LAB_QEMU: another QEMU binary (LAB_QEMU_DATA: its firmware directory).
+qemu=("${LAB_QEMU:-qemu-system-x86_64}" ${LAB_QEMU_DATA:+-L "$LAB_QEMU_DATA"}
+	"${machine[@]}" -m "$mem" -smp "$smp"
 	-kernel "$kdir/bzImage" -initrd "$initrd" -append "$append" -no-reboot)
 
 if [ $shell = 1 ]; then

@@ -499,3 +499,13 @@ int spanfv__paused(struct spanfv_events *e, uint32_t *count)
 		*count = e->info->pause_count;
 	return e->info->paused == 1;
 }
+
+void spanfv__watchdog(struct spanfv_events *e, uint32_t timeout_ms)
+{
+	e->regs[SPANFV_REG_WATCHDOG / 4] = timeout_ms;
+}
+
+void spanfv__heartbeat(struct spanfv_events *e)
+{
+	e->regs[SPANFV_REG_HEARTBEAT / 4] = 1;
+}

@@ -109,6 +109,13 @@ int spanfv__set_access(struct spanfv_events *e, const struct spanfv_range *r,
 		       unsigned int nr, unsigned int *done);
 /* KVM_SPAN_REPLY to a synchronous event: 0 or -errno (-ENOENT: nobody waits). */
 int spanfv__reply(struct spanfv_events *e, uint32_t vcpu, uint64_t seq, uint32_t action);
+/*
+ * The controller's watchdog for this featurevisor: armed with a timeout
+ * (ms; 0 disarms), it detaches the featurevisor ("hung") once no
+ * heartbeat came for that long while attached.  Beat well within it.
+ */
+void spanfv__watchdog(struct spanfv_events *e, uint32_t timeout_ms);
+void spanfv__heartbeat(struct spanfv_events *e);
 /* A request with no work: refreshes e->stats.  0 or -errno. */
 int spanfv__nop(struct spanfv_events *e);
 /*

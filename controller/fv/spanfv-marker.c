@@ -6,8 +6,10 @@
  * guest's memory), and once detached shows that the window reads nothing
  * of the guest any more.  All output goes to its L1's console.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,6 +20,28 @@
 #define PROGRESS_OFF 64		/* workload.c: marker[64], then progress */
 
 #define say(...) do { printf(__VA_ARGS__); fflush(stdout); } while (0)
+
+/*
+ * spanfv.hang=N on the L1's command line (a test): arm the controller's
+ * watchdog (2 s) and beat every 250 ms for N seconds, then stop beating,
+ * as a featurevisor whose program or L1 hangs would.
+ */
+static struct spanfv_events ev;
+static long hang_after_s = -1;
+
+static void *heartbeat(void *arg)
+{
+	long i;
+
+	(void)arg;
+	spanfv__watchdog(&ev, 2000);
+	for (i = 0; i < hang_after_s * 4; i++) {
+		spanfv__heartbeat(&ev);
+		usleep(250000);
+	}
+	say("spanfv: heartbeat stops (spanfv.hang=%ld): hanging\n", hang_after_s);
+	return NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -32,6 +56,17 @@ int main(int argc, char **argv)
 
 	if (spanfv__open(&w, ""))
 		return 1;
+	{
+		char buf[32];
+		pthread_t t;
+
+		if (!spanfv__param("spanfv.hang", buf, sizeof(buf)) && !spanfv__events_open(&w, &ev)) {
+			hang_after_s = strtol(buf, NULL, 10);
+			if (hang_after_s >= 0 && !pthread_create(&t, NULL, heartbeat, NULL))
+				say("spanfv: watchdog armed (2000 ms), heartbeat for %ld s\n",
+				    hang_after_s);
+		}
+	}
 	say("spanfv: window of %llu MiB mapped (BAR %llu MiB), waiting to be attached\n",
 	    (unsigned long long)w.size >> 20, (unsigned long long)w.bar_size >> 20);
 	for (;;) {

@@ -36,6 +36,16 @@
 #define SPANFV_REG_DOORBELL	0x0	/* write SPANFV_DOORBELL_GO: do the request */
 #define SPANFV_REG_RESULT	0x4	/* read: the last request's result (-errno) */
 #define SPANFV_DOORBELL_GO	0x5350414e
+/*
+ * The featurevisor's watchdog: writing N to SPANFV_REG_WATCHDOG arms it
+ * (N ms, at most SPANFV_WATCHDOG_MAX_MS; 0 disarms; reads give N), and
+ * any write to SPANFV_REG_HEARTBEAT says the featurevisor is alive.  An
+ * armed featurevisor attached with no heartbeat for N ms is hung: the
+ * controller detaches it (spanctl status: "hung"), and the guest goes on.
+ */
+#define SPANFV_REG_WATCHDOG	0x8
+#define SPANFV_REG_HEARTBEAT	0xc
+#define SPANFV_WATCHDOG_MAX_MS	600000
 
 /* Offsets in BAR4; the info page says them too (trust it, not these). */
 #define SPANFV_AREA_INFO	0x0
