@@ -121,18 +121,60 @@ quarantined=$(awk 'FILENAME == ARGV[1] { if ($0 !~ /^[[:space:]]*(#|$)/) q[$1] =
 	info "lab: quarantined (a failure with its known signature is QUARANTINED, see $quarantine):$quarantined"
 
 console=$res/console.log
+# A run that is about to hit the whole-run limit (a hung lab) has its
+# vCPUs' registers and code taken through QEMU's monitor first, into
+# $res/hang-registers.txt: where the lab spins (its kernel, KVM, a guest).
+mon=$res/monitor.sock
+regs=$res/hang-registers.txt
+rm -f "$mon" "$regs"
+watcher=
+if [ "$timeout" -gt 40 ] && command -v python3 >/dev/null; then
+	python3 - "$mon" "$((timeout - 20))" >"$regs.tmp" 2>&1 </dev/null <<'PY' &
+import re, socket, sys, time
+time.sleep(int(sys.argv[2]))
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(3)
+for c in ("info cpus", "info registers -a", "x/24i $pc"):
+    s.sendall((c + "\n").encode())
+    time.sleep(1)
+out = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+except OSError:
+    pass
+# The monitor echoes what it is sent, with terminal escapes: drop those.
+sys.stdout.write(re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out.decode(errors="replace")))
+PY
+	watcher=$!
+fi
 t0=$SECONDS
 set +e
 if [ $quiet = 1 ]; then
-	timeout -k 10 "$timeout" "${qemu[@]}" -display none -serial stdio -monitor none \
-		</dev/null 2>&1 | tr -d '\r' >"$console"
+	timeout -k 10 "$timeout" "${qemu[@]}" -display none -serial stdio \
+		-monitor "unix:$mon,server=on,wait=off" \
+		</dev/null 2>&1 | stdbuf -oL tr -d '\r' >"$console"
 else
-	timeout -k 10 "$timeout" "${qemu[@]}" -display none -serial stdio -monitor none \
-		</dev/null 2>&1 | tr -d '\r' | tee "$console"
+	timeout -k 10 "$timeout" "${qemu[@]}" -display none -serial stdio \
+		-monitor "unix:$mon,server=on,wait=off" \
+		</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$console"
 fi
 qrc=${PIPESTATUS[0]}
 set -e
 elapsed=$((SECONDS - t0))
+if [ -n "$watcher" ]; then
+	kill "$watcher" 2>/dev/null || true
+	wait "$watcher" 2>/dev/null || true
+fi
+if [ -s "$regs.tmp" ] && grep -q 'RIP=' "$regs.tmp"; then
+	mv "$regs.tmp" "$regs"
+	info "lab: the hung lab's vCPUs, taken before the limit: $regs"
+fi
+rm -f "$regs.tmp" "$mon"
 
 # ---- results -------------------------------------------------------------------
 set +e
