@@ -8,10 +8,10 @@
  *   - Async events (first writes, SPAN_FV_EVENT_NOTIFY) set their bit in
  *     `dirty` before anything else, so the bitmap is the complete record of
  *     dirtied pages whatever the filter says or the ring can hold.
- *   - The record is built on the stack and handed to span_filter(), a
- *     global function the featurevisor's filter replaces (freplace, as
- *     libxdp's dispatcher does); afterwards the trusted fields are written
- *     again, so a filter may tag and drop but not forge.
+ *   - The record is built on the stack and a copy handed to span_filter(),
+ *     a global function the featurevisor's filter replaces (freplace, as
+ *     libxdp's dispatcher does); only the copy's drop and user[] are kept,
+ *     so a filter may tag and drop but not forge.
  *   - It goes to this featurevisor's own ring buffer; a full ring is a
  *     counted drop and a gap in dseq.
  *
@@ -116,8 +116,8 @@ SEC("raw_tp/span_mem_event")
 int BPF_PROG(span_mem_event, __u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 gfn,
 	     __u32 access, __u32 flags, __u64 seq)
 {
-	struct span_fv_event ev = {}, *rec;
-	__u64 wake = 0, ts;
+	struct span_fv_event ev = {}, shown, *rec;
+	__u64 wake = 0;
 
 	if (guest != guest_id || v != view)
 		return 0;
@@ -127,31 +127,22 @@ int BPF_PROG(span_mem_event, __u32 guest, __u32 v, __u32 l1, __u32 vcpu, __u64 g
 
 	ev.seq = seq;
 	ev.gfn = gfn;
-	ts = bpf_ktime_get_ns();
-	ev.ts_ns = ts;
+	ev.ts_ns = bpf_ktime_get_ns();
 	ev.guest = guest;
 	ev.view = v;
 	ev.l1 = l1;
 	ev.vcpu = vcpu;
 	ev.access = access;
 	ev.flags = flags;
-	span_filter(&ev);
-	if (ev.drop) {
+	/* The filter sees a copy: of what it writes, only drop and user[] count. */
+	__builtin_memcpy(&shown, &ev, sizeof(ev));
+	span_filter(&shown);
+	if (shown.drop) {
 		stat_add(SPAN_FV_STAT_FILTERED);
 		return 0;
 	}
-	/* Whatever the filter wrote, only user[] is its to say. */
-	ev.seq = seq;
-	ev.gfn = gfn;
-	ev.guest = guest;
-	ev.view = v;
-	ev.l1 = l1;
-	ev.vcpu = vcpu;
-	ev.access = access;
-	ev.flags = flags;
-	ev.drop = 0;
-	ev.pad = 0;
-	ev.ts_ns = ts;
+	ev.user[0] = shown.user[0];
+	ev.user[1] = shown.user[1];
 	ev.dseq = __sync_fetch_and_add(&last_dseq, 1) + 1;
 
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);

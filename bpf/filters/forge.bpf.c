@@ -2,7 +2,7 @@
 /*
  * A test filter that tries to forge the record: it rewrites every trusted
  * field.  The checker lets it load (it reads nothing it should not); the
- * dispatcher writes the trusted fields again after it returns, so only
+ * dispatcher hands it a copy and keeps only its verdict and user[], so only
  * user[] survives.
  */
 #include "vmlinux.h"
