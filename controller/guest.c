@@ -396,6 +396,35 @@ static void vcpu__unkick(struct vcpu *v)
 	pthread_mutex_unlock(&g->pause_lock);
 }
 
+/*
+ * KVM could not go on with a vCPU: say where, and for an emulation failure
+ * which instruction (the bytes KVM fetched), so the report names it.
+ */
+static void vcpu__internal_error(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	struct kvm_regs regs;
+	char insn[3 * 15 + 1] = "";
+	unsigned long long rip = 0;
+	unsigned int i, n;
+
+	if (!ioctl(v->fd, KVM_GET_REGS, &regs))
+		rip = regs.rip;
+	if (r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    (r->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+		n = r->emulation_failure.insn_size;
+		if (n > sizeof(r->emulation_failure.insn_bytes))
+			n = sizeof(r->emulation_failure.insn_bytes);
+		for (i = 0; i < n; i++)
+			snprintf(insn + 3 * i, sizeof(insn) - 3 * i, " %02x",
+				 r->emulation_failure.insn_bytes[i]);
+	}
+	guest__stop(v->g, GUEST_STOP_ERROR, "vCPU %d: KVM internal error %u%s at rip %#llx%s%s",
+		    v->id, r->internal.suberror,
+		    r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failed)" : "",
+		    rip, insn[0] ? ", instruction" : "", insn);
+}
+
 static void *vcpu__thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -448,8 +477,7 @@ static void *vcpu__thread(void *arg)
 				    r->fail_entry.hardware_entry_failure_reason);
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
-			guest__stop(g, GUEST_STOP_ERROR, "vCPU %d: KVM internal error %u",
-				    v->id, r->internal.suberror);
+			vcpu__internal_error(v);
 			break;
 		default:
 			guest__stop(g, GUEST_STOP_ERROR, "vCPU %d: unexpected exit %u",

@@ -93,7 +93,7 @@ struct guest {
 	volatile int state;		/* enum span_guest_state */
 	volatile int stopping;
 	enum guest_stop stop_reason;
-	char stop_why[128];
+	char stop_why[192];
 	uint64_t exits;
 	uint64_t unknown_io;
 	/*
