@@ -55,7 +55,7 @@ attach_round() {
 	report "$1"
 	step "detach"
 	timeout -k 5 60 spanctl detach g1 intro || fail "spanctl detach ($1)"
-	wait_for "$fvlog" 'introspect: detached' 20 || fail "the featurevisor missed the detach"
+	wait_for "$fvlog" 'introspect: detached' 60 || fail "the featurevisor missed the detach"
 }
 
 # Logs of an earlier test of this lab run hold the same markers.
@@ -121,8 +121,10 @@ guest_ps after
 grep -q "^$evil " /tmp/after.ps && fail "the guest's ps still shows evil"
 guest_sh alive "kill -0 $evil && echo evil-signalled"
 grep -q '^evil-signalled' /tmp/alive.out || fail "evil is gone, not hidden"
+# evil prints every 5 s of guest time; the lab's one CPU also runs the
+# featurevisor's scan, and the machine may be shared: allow 60 s.
 a=$(grep -c "^evil: pid $evil alive" "$log")
-wait_for "$log" "^evil: pid $evil alive $((a + 1))[^0-9]*$" 20 ||
+wait_for "$log" "^evil: pid $evil alive $((a + 1))[^0-9]*$" 60 ||
 	fail "evil stopped saying it is alive once hidden"
 echo "the guest's ps no longer shows evil ($evil); it still runs"
 

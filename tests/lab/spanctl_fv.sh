@@ -54,7 +54,7 @@ set -- $(sed -n 's/.*spanfv: guest progress \([0-9]*\) -> \([0-9]*\).*/\1 \2/p' 
 seen="$1 -> $2"
 
 spanctl detach g1 scan || fail "spanctl detach"
-wait_for "$fvlog" 'spanfv: detached' 20 || fail "the featurevisor did not notice the detach"
+wait_for "$fvlog" 'spanfv: detached' 60 || fail "the featurevisor did not notice the detach"
 grep 'spanfv: detached' "$fvlog"
 grep -q 'nothing of the guest is left' "$fvlog" || fail "the window still shows the guest"
 detach_s=$(spanctl status g1 --json | jq -r '.featurevisors[0].detach_s')

@@ -36,8 +36,8 @@ t3=$(now)
 # SMP through the MP table: the guest brought every vCPU up.
 grep -q "^span-guest: user space up at .* $cpus cpu(s)" "$log" ||
 	fail "the guest does not see $cpus CPUs: $(grep '^span-guest:' "$log")"
-wait_for "$log" 'workload: marker "SPAN-WORKLOAD-MARKER' 10 || fail "no workload marker"
-wait_for "$log" 'workload: progress [1-9]' 20 || fail "the workload made no progress"
+wait_for "$log" 'workload: marker "SPAN-WORKLOAD-MARKER' 30 || fail "no workload marker"
+wait_for "$log" 'workload: progress [1-9]' 60 || fail "the workload made no progress"
 t4=$(now)
 p1=$(progress)
 sleep 2
