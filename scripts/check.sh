@@ -77,6 +77,12 @@ stage_lab() {
 	sed 's/\tlab:\(kernel-health\|run-complete\)\t/\tlab:stress:\1\t/' \
 		"$O/lab/stress.results" >>"$r" 2>/dev/null ||
 		printf 'FAIL\tlab:stress\tno results from the stress lab\n' >>"$r"
+	# spanctl: a Linux span guest and featurevisor L1s, in a one-vCPU lab of
+	# its own (tests/lab/spanctl.list says why).
+	scripts/lab-run.sh --smp 1 --results "$O/lab" --name spanctl tests/lab/spanctl.list
+	sed 's/\tlab:\(kernel-health\|run-complete\)\t/\tlab:spanctl:\1\t/' \
+		"$O/lab/spanctl.results" >>"$r" 2>/dev/null ||
+		printf 'FAIL\tlab:spanctl\tno results from the spanctl lab\n' >>"$r"
 	info "kernel: the build's contract (cache hit, a patch that does not apply)"
 	tests/kernel/test_series.sh "$r" ||
 		grep -q '^FAIL	kernel:' "$r" ||
