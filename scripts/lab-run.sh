@@ -24,7 +24,9 @@
 #                   none): a failure with its entry's signature is reported
 #                   QUARANTINED, with the reason, and does not fail the run
 # Environment: O (build dir, default out), LAB_ACCEL=tcg|kvm to force one,
-# LAB_QEMU / LAB_QEMU_DATA another QEMU and its firmware directory.
+# LAB_QEMU / LAB_QEMU_DATA another QEMU and its firmware directory,
+# LAB_HEARTBEAT seconds between heartbeat keys (default 0.5, 0 = none: see
+# scripts/lab-monitor.py).
 
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -121,37 +123,18 @@ quarantined=$(awk 'FILENAME == ARGV[1] { if ($0 !~ /^[[:space:]]*(#|$)/) q[$1] =
 	info "lab: quarantined (a failure with its known signature is QUARANTINED, see $quarantine):$quarantined"
 
 console=$res/console.log
-# A run that is about to hit the whole-run limit (a hung lab) has its
-# vCPUs' registers and code taken through QEMU's monitor first, into
-# $res/hang-registers.txt: where the lab spins (its kernel, KVM, a guest).
+# scripts/lab-monitor.py holds QEMU's monitor for the whole run: it presses
+# a key on the lab's keyboard every half second (the interrupt heartbeat: it
+# recovers a lab interrupt QEMU's TCG lost while the lab ran a guest, which
+# would otherwise hang the lab for good; the script says why), and, for a run
+# about to hit the whole-run limit (a hung lab), takes the vCPUs' registers,
+# local APIC and code into $res/hang-registers.txt first.
 mon=$res/monitor.sock
 regs=$res/hang-registers.txt
 rm -f "$mon" "$regs"
-watcher=
-if [ "$timeout" -gt 40 ] && command -v python3 >/dev/null; then
-	python3 - "$mon" "$((timeout - 20))" >"$regs.tmp" 2>&1 </dev/null <<'PY' &
-import re, socket, sys, time
-time.sleep(int(sys.argv[2]))
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.settimeout(3)
-for c in ("info cpus", "info registers -a", "x/24i $pc"):
-    s.sendall((c + "\n").encode())
-    time.sleep(1)
-out = b""
-try:
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-except OSError:
-    pass
-# The monitor echoes what it is sent, with terminal escapes: drop those.
-sys.stdout.write(re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out.decode(errors="replace")))
-PY
-	watcher=$!
-fi
+python3 "$top/scripts/lab-monitor.py" "$mon" "$((timeout > 40 ? timeout - 20 : timeout))" \
+	"${LAB_HEARTBEAT:-0.5}" >"$regs.tmp" 2>&1 </dev/null &
+watcher=$!
 t0=$SECONDS
 set +e
 if [ $quiet = 1 ]; then

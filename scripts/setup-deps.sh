@@ -19,7 +19,7 @@ base_ver=$(sed -n 's/^version=//p' "$top/kvm-patches/BASE")
 
 host_pkgs=(build-essential pkg-config clang llvm libbpf-dev bpftool
 	libelf-dev zlib1g-dev libclang-rt-14-dev
-	libmicrohttpd-dev prometheus curl jq)
+	libmicrohttpd-dev prometheus curl jq python3)
 lab_pkgs=(qemu-system-x86 "$base_pkg=$base_ver" flex bison bc libssl-dev
 	dwarves cpio busybox-static rsync git)
 
