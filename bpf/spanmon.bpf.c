@@ -536,7 +536,9 @@ int BPF_PROG(kvm_entry, struct kvm_vcpu *vcpu)
  * span_mem_reply(guest, view, l1, vcpu, seq, action, wait_ns): a view
  * replied to a synchronous memory event (or was released, action 3) after
  * its vCPU waited wait_ns.  The kernel measured it: no pairing here, one
- * histogram per (replying VMM, guest, view).
+ * histogram per (replying VMM, guest, view).  Action 4 ("unemulated": KVM
+ * could not do an access allowed once and unsubscribed the frame instead)
+ * is no reply and no wait: not counted.
  */
 SEC("raw_tp/span_mem_reply")
 int BPF_PROG(span_mem_reply, __u32 guest, __u32 view, __u32 l1, __u32 vcpu, __u64 seq,
@@ -546,6 +548,9 @@ int BPF_PROG(span_mem_reply, __u32 guest, __u32 view, __u32 l1, __u32 vcpu, __u6
 		.kind = SPAN_KIND_MEM_REPLY, .tgid = bpf_get_current_pid_tgid() >> 32,
 		.reason = guest, .sub = view,
 	};
+
+	if (action == 4)
+		return 0;
 
 	hist_add(&k, wait_ns);
 	return 0;

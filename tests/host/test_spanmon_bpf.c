@@ -1098,6 +1098,9 @@ TEST(mem_reply_wait_is_histogrammed_by_guest_and_view)
 	args[5] = 3;	/* released */
 	args[6] = 7000;
 	ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.span_mem_reply), &opts), 0);
+	args[5] = 4;	/* unemulated: KVM unsubscribed, no reply, not counted */
+	args[6] = 0;
+	ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.span_mem_reply), &opts), 0);
 	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel->maps.hist_index), &k, &idx), 0);
 	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel->maps.hists), &idx, &h), 0);
 	EXPECT_EQ(span_hist_count(h.slots, SPAN_HIST_SLOTS), 2);
