@@ -51,13 +51,21 @@ c.close()
 PY
 }
 
+# session NAME QEMU_SECONDS DUMP_AT INTERVAL: the helper against a stand-in
+# monitor that lives QEMU_SECONDS; its exit status in rc, what it sent in
+# $tmp/NAME.log, what it printed in $tmp/NAME.out.
+session() {
+	local fm
+	fake_monitor "$tmp/$1.sock" "$tmp/$1.log" "$2"
+	fm=$!
+	sleep 0.3
+	timeout 20 python3 "$top/scripts/lab-monitor.py" "$tmp/$1.sock" "$3" "$4" >"$tmp/$1.out" 2>&1
+	rc=$?
+	wait $fm
+}
+
 # The heartbeat at 0.2 s, the dump at 2 s, QEMU gone at 7 s.
-fake_monitor "$tmp/m1.sock" "$tmp/m1.log" 7
-fm=$!
-sleep 0.3
-timeout 20 python3 "$top/scripts/lab-monitor.py" "$tmp/m1.sock" 2 0.2 >"$tmp/m1.out" 2>&1
-rc=$?
-wait $fm
+session m1 7 2 0.2
 beats=$(grep -c ' sendkey shift' "$tmp/m1.log")
 first=$(awk '/sendkey/ { print $1; exit }' "$tmp/m1.log")
 before=$(awk '/sendkey/ && $1 < 2.0 { n++ } END { print n + 0 }' "$tmp/m1.log")
@@ -86,12 +94,7 @@ else
 fi
 
 # Heartbeat off: nothing but the dump.
-fake_monitor "$tmp/m2.sock" "$tmp/m2.log" 4
-fm=$!
-sleep 0.3
-timeout 20 python3 "$top/scripts/lab-monitor.py" "$tmp/m2.sock" 1 0 >"$tmp/m2.out" 2>&1
-rc=$?
-wait $fm
+session m2 4 1 0
 if [ $rc = 0 ] && ! grep -q sendkey "$tmp/m2.log" && grep -q 'info lapic' "$tmp/m2.log"; then
 	record PASS heartbeat-off ""
 else
@@ -99,13 +102,8 @@ else
 fi
 
 # QEMU exits long before the deadline: the helper follows it at once.
-fake_monitor "$tmp/m3.sock" "$tmp/m3.log" 1
-fm=$!
-sleep 0.3
 start=$SECONDS
-timeout 20 python3 "$top/scripts/lab-monitor.py" "$tmp/m3.sock" 600 0.2 >"$tmp/m3.out" 2>&1
-rc=$?
-wait $fm
+session m3 1 600 0.2
 if [ $rc = 0 ] && [ $((SECONDS - start)) -le 5 ] && [ ! -s "$tmp/m3.out" ]; then
 	record PASS qemu-gone "$((SECONDS - start)) s"
 else

@@ -14,7 +14,6 @@ cpus=${3:-2}
 export SPAN_RUN_DIR=/tmp/span-run
 log=$SPAN_RUN_DIR/g1.log
 . "$(dirname "$0")/spanctl_lib.sh"
-now() { sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1\2/' /proc/uptime; }
 k=0
 while [ $k -lt "$n" ]; do
 	k=$((k + 1))

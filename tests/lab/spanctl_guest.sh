@@ -13,8 +13,6 @@ cpus=${2:-2}
 export SPAN_RUN_DIR=/tmp/span-run
 log=$SPAN_RUN_DIR/g1.log
 . "$(dirname "$0")/spanctl_lib.sh"
-# Hundredths of a second since the lab booted.
-now() { sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1\2/' /proc/uptime; }
 
 [ -r "$g/bzImage" ] && [ -r "$g/initramfs.cpio.gz" ] || fail "no guest kernel or initramfs in $g"
 t0=$(now)

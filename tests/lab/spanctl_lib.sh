@@ -17,6 +17,8 @@ fail() {
 	spanctl stop g1 >/dev/null 2>&1
 	exit 1
 }
+# Hundredths of a second since the lab booted.
+now() { sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1\2/' /proc/uptime; }
 # wait_for FILE PATTERN SECONDS
 wait_for() {
 	i=0
